@@ -1,0 +1,49 @@
+// Development defaults for every setting that has no default in the schema. Thresholds carry a
+// note of the data they were calibrated on (docs/calibration.md).
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+export const defaults = {
+  env: 'development',
+  biometrics: {
+    modelsDir: fileURLToPath(new URL('../models', import.meta.url)),
+    workers: availableParallelism(),
+    match: {
+      substantial: 0.41,
+      high: 0.46,
+      calibration: 'normal-tail fit of 1147 impostor pairs (shared/data stills + 44 selfie-video frames), rounded up: see docs/calibration.md',
+    },
+    quality: {
+      capture: {
+        minInterEyePx: 24,
+        maxOutsideFraction: 0.1,
+        minSharpness: 40,
+        minBrightness: 50,
+        maxBrightness: 215,
+        maxDarkFraction: 0.35,
+        maxBrightFraction: 0.2,
+        maxLightImbalance: 0.35,
+        maxYawDeg: 30,
+        maxPitchDeg: 30,
+        maxRollDeg: 30,
+        minEyesOpen: 0.3,
+        maxSecondFaceRatio: 0.6,
+      },
+      enrollment: {
+        minInterEyePx: 50,
+        maxOutsideFraction: 0,
+        minSharpness: 80,
+        minBrightness: 70,
+        maxBrightness: 200,
+        maxDarkFraction: 0.2,
+        maxBrightFraction: 0.1,
+        maxLightImbalance: 0.25,
+        maxYawDeg: 20,
+        maxPitchDeg: 20,
+        maxRollDeg: 15,
+        minEyesOpen: 0.5,
+        maxSecondFaceRatio: 0.3,
+      },
+    },
+  },
+};

@@ -1,0 +1,59 @@
+// Face detection: letterboxes the picture into the detector's 320x240 input, keeps boxes above
+// the score threshold, merges overlaps (NMS). A face that fills the picture is found by a second
+// pass on a padded canvas.
+import type ort from 'onnxruntime-node';
+import { nms, type Detection } from './geometry.ts';
+import { runModel } from './models.ts';
+import { resample, toChw, type RgbImage } from './pixels.ts';
+
+export const DETECT_W = 320;
+export const DETECT_H = 240;
+
+export interface DetectorSettings { scoreThreshold: number; nmsIou: number; padFraction: number }
+
+interface Letterbox { scale: number; ox: number; oy: number }
+
+function letterbox(img: RgbImage, pad: number): { input: Float32Array; lb: Letterbox } {
+  const scale = Math.min(DETECT_W / (img.width * (1 + 2 * pad)), DETECT_H / (img.height * (1 + 2 * pad)));
+  const ox = (DETECT_W - img.width * scale) / 2;
+  const oy = (DETECT_H - img.height * scale) / 2;
+  // output pixel centre u+0.5 sits at source position (u + 0.5 - ox) / scale.
+  const inv = 1 / scale;
+  const map = [inv, 0, (0.5 - ox) * inv - 0.5, 0, inv, (0.5 - oy) * inv - 0.5] as const;
+  const boxed = resample(img, DETECT_W, DETECT_H, map, 127);
+  return { input: toChw(boxed, [127, 127, 127], [128, 128, 128]), lb: { scale, ox, oy } };
+}
+
+function decode(scores: Float32Array, boxes: Float32Array, lb: Letterbox, threshold: number): Detection[] {
+  const out: Detection[] = [];
+  const n = scores.length / 2;
+  for (let i = 0; i < n; i++) {
+    const score = scores[2 * i + 1];
+    if (score < threshold) continue;
+    const b = 4 * i;
+    out.push({
+      score,
+      box: {
+        x1: (boxes[b] * DETECT_W - lb.ox) / lb.scale,
+        y1: (boxes[b + 1] * DETECT_H - lb.oy) / lb.scale,
+        x2: (boxes[b + 2] * DETECT_W - lb.ox) / lb.scale,
+        y2: (boxes[b + 3] * DETECT_H - lb.oy) / lb.scale,
+      },
+    });
+  }
+  return out;
+}
+
+async function detectOnce(session: ort.InferenceSession, img: RgbImage, s: DetectorSettings, pad: number) {
+  const { input, lb } = letterbox(img, pad);
+  const out = await runModel(session, input, [1, 3, DETECT_H, DETECT_W]);
+  return nms(decode(out.scores, out.boxes, lb, s.scoreThreshold), s.nmsIou);
+}
+
+/** All faces in the picture, largest first, in the picture's pixel coordinates. */
+export async function detectFaces(session: ort.InferenceSession, img: RgbImage, s: DetectorSettings): Promise<Detection[]> {
+  let faces = await detectOnce(session, img, s, 0);
+  if (faces.length === 0 && s.padFraction > 0) faces = await detectOnce(session, img, s, s.padFraction);
+  const area = (d: Detection) => (d.box.x2 - d.box.x1) * (d.box.y2 - d.box.y1);
+  return faces.sort((p, q) => area(q) - area(p));
+}

@@ -1,0 +1,121 @@
+// Pixel work on decoded RGB images: bilinear resampling through an affine map (crops, letterbox,
+// alignment) and conversion to model tensors. Plain typed-array loops; no allocation per pixel.
+import type { Affine, Box } from './geometry.ts';
+
+/** An 8-bit RGB image, rows top to bottom, pixels interleaved R,G,B. */
+export interface RgbImage { data: Uint8Array; width: number; height: number }
+
+/**
+ * Samples an outW x outH RGB image; `map` takes output pixel centres to source coordinates.
+ * Outside the source: `fill` (a gray level) or, when fill is null, the nearest edge pixel.
+ */
+export function resample(src: RgbImage, outW: number, outH: number, map: Affine, fill: number | null = null): RgbImage {
+  if (map[1] === 0 && map[3] === 0) return resampleAxisAligned(src, outW, outH, map, fill);
+  const { data, width: W, height: H } = src;
+  const out = new Uint8Array(outW * outH * 3);
+  const [a, b, c, d, e, f] = map;
+  const maxX = W - 1, maxY = H - 1;
+  let o = 0;
+  for (let v = 0; v < outH; v++) {
+    for (let u = 0; u < outW; u++, o += 3) {
+      let x = a * u + b * v + c;
+      let y = d * u + e * v + f;
+      if (fill !== null && (x < -0.5 || y < -0.5 || x > maxX + 0.5 || y > maxY + 0.5)) {
+        out[o] = fill; out[o + 1] = fill; out[o + 2] = fill;
+        continue;
+      }
+      x = x < 0 ? 0 : x > maxX ? maxX : x;
+      y = y < 0 ? 0 : y > maxY ? maxY : y;
+      const x0 = x | 0, y0 = y | 0;
+      const fx = x - x0, fy = y - y0;
+      const i00 = (y0 * W + x0) * 3;
+      const dx = x0 < maxX ? 3 : 0, dy = y0 < maxY ? W * 3 : 0;
+      for (let ch = 0; ch < 3; ch++) {
+        const i = i00 + ch;
+        const top = data[i] + (data[i + dx] - data[i]) * fx;
+        const bottom = data[i + dy] + (data[i + dy + dx] - data[i + dy]) * fx;
+        out[o + ch] = top + (bottom - top) * fy + 0.5;
+      }
+    }
+  }
+  return { data: out, width: outW, height: outH };
+}
+
+/** Scale-and-shift maps (crops, letterbox): column and row weights computed once, not per pixel. */
+function resampleAxisAligned(src: RgbImage, outW: number, outH: number, map: Affine, fill: number | null): RgbImage {
+  const { data, width: W, height: H } = src;
+  const out = new Uint8Array(outW * outH * 3);
+  const [a, , c, , e, f] = map;
+  const col0 = new Int32Array(outW), colStep = new Int32Array(outW), colF = new Float32Array(outW), colIn = new Uint8Array(outW);
+  for (let u = 0; u < outW; u++) {
+    const x = a * u + c;
+    colIn[u] = fill === null || (x >= -0.5 && x <= W - 0.5) ? 1 : 0;
+    const xc = x < 0 ? 0 : x > W - 1 ? W - 1 : x;
+    const x0 = xc | 0;
+    col0[u] = x0 * 3; colStep[u] = x0 < W - 1 ? 3 : 0; colF[u] = xc - x0;
+  }
+  let o = 0;
+  for (let v = 0; v < outH; v++) {
+    const y = e * v + f;
+    if (fill !== null && (y < -0.5 || y > H - 0.5)) { out.fill(fill, o, o + outW * 3); o += outW * 3; continue; }
+    const yc = y < 0 ? 0 : y > H - 1 ? H - 1 : y;
+    const y0 = yc | 0, fy = yc - y0;
+    const row0 = y0 * W * 3, row1 = (y0 < H - 1 ? y0 + 1 : y0) * W * 3;
+    for (let u = 0; u < outW; u++, o += 3) {
+      if (colIn[u] === 0) { out[o] = fill!; out[o + 1] = fill!; out[o + 2] = fill!; continue; }
+      const i0 = row0 + col0[u], i1 = row1 + col0[u], j0 = i0 + colStep[u], j1 = i1 + colStep[u], fx = colF[u];
+      const w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy;
+      out[o] = (data[i0] * w00 + data[j0] * w01 + data[i1] * w10 + data[j1] * w11 + 0.5) | 0;
+      out[o + 1] = (data[i0 + 1] * w00 + data[j0 + 1] * w01 + data[i1 + 1] * w10 + data[j1 + 1] * w11 + 0.5) | 0;
+      out[o + 2] = (data[i0 + 2] * w00 + data[j0 + 2] * w01 + data[i1 + 2] * w10 + data[j1 + 2] * w11 + 0.5) | 0;
+    }
+  }
+  return { data: out, width: outW, height: outH };
+}
+
+/** The map from an outW x outH output onto the source rectangle `r` (pixel-centre aligned). */
+export function cropMap(r: Box, outW: number, outH: number): Affine {
+  const sx = (r.x2 - r.x1) / outW, sy = (r.y2 - r.y1) / outH;
+  return [sx, 0, r.x1 + 0.5 * sx - 0.5, 0, sy, r.y1 + 0.5 * sy - 0.5];
+}
+
+export function crop(src: RgbImage, r: Box, outW: number, outH: number): RgbImage {
+  return resample(src, outW, outH, cropMap(r, outW, outH));
+}
+
+/** A rectangle of the given size around a centre, shifted (not shrunk) to lie inside the image. */
+export function rectInside(cx: number, cy: number, w: number, h: number, width: number, height: number): Box {
+  w = Math.min(w, width - 1); h = Math.min(h, height - 1);
+  let x1 = cx - w / 2, y1 = cy - h / 2;
+  x1 = Math.min(Math.max(0, x1), width - 1 - w);
+  y1 = Math.min(Math.max(0, y1), height - 1 - h);
+  return { x1, y1, x2: x1 + w, y2: y1 + h };
+}
+
+/** Planar float tensor data (C,H,W) from RGB: (v - mean[c]) / std[c]. */
+export function toChw(img: RgbImage, mean: readonly number[], std: readonly number[]): Float32Array {
+  const n = img.width * img.height;
+  const out = new Float32Array(3 * n);
+  const { data } = img;
+  const m0 = mean[0], m1 = mean[1], m2 = mean[2], s0 = 1 / std[0], s1 = 1 / std[1], s2 = 1 / std[2];
+  for (let i = 0, j = 0; i < n; i++, j += 3) {
+    out[i] = (data[j] - m0) * s0;
+    out[n + i] = (data[j + 1] - m1) * s1;
+    out[2 * n + i] = (data[j + 2] - m2) * s2;
+  }
+  return out;
+}
+
+/** Luminance (ITU-R BT.601) of each pixel, 0..255. */
+export function toGray(img: RgbImage): Float32Array {
+  const n = img.width * img.height;
+  const out = new Float32Array(n);
+  const { data } = img;
+  for (let i = 0, j = 0; i < n; i++, j += 3) out[i] = 0.299 * data[j] + 0.587 * data[j + 1] + 0.114 * data[j + 2];
+  return out;
+}
+
+export function scale(values: Float32Array, factor: number): Float32Array {
+  for (let i = 0; i < values.length; i++) values[i] *= factor;
+  return values;
+}

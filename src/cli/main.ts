@@ -1,0 +1,29 @@
+// The `facegate` command: parses the configuration once and registers every sub-command.
+import { Command } from 'commander';
+import { loadConfig } from '../../config/load.ts';
+import { registerEvalCommands } from './eval-commands.ts';
+import { registerFaceCommands } from './face-commands.ts';
+import { fail } from './output.ts';
+
+async function run(json: boolean, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    fail(err, json);
+  }
+}
+
+const program = new Command('facegate')
+  .description('Facegate: face verification gateway for government e-services')
+  .showHelpAfterError()
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  fail(err, process.argv.includes('--json'));
+}
+registerFaceCommands(program, config, run);
+registerEvalCommands(program, config, run);
+await program.parseAsync(process.argv);

@@ -1,0 +1,63 @@
+// The catalogue of stable error codes: HTTP status, whether the message is shown to the caller,
+// and the message (the code doubles as the i18n key). Imports nothing from the project.
+
+export const errorCatalogue = {
+  unsupported_image: { status: 415, expose: true, message: 'The file is not a JPEG, PNG or WebP still image.' },
+  corrupt_image: { status: 400, expose: true, message: 'The image could not be read; it may be truncated or damaged.' },
+  image_too_large: { status: 413, expose: true, message: 'The image is larger than allowed in bytes or pixels.' },
+  image_too_small: { status: 400, expose: true, message: 'The image is too small to contain a usable face.' },
+  no_face: { status: 422, expose: true, message: 'No face was found. Look straight into the camera.' },
+  multiple_faces: { status: 422, expose: true, message: 'More than one face is visible. Make sure you are alone in the picture.' },
+  face_too_small: { status: 422, expose: true, message: 'The face is too small. Move closer to the camera.' },
+  face_cut_off: { status: 422, expose: true, message: 'Part of the face is outside the picture. Centre your face in the frame.' },
+  blurry: { status: 422, expose: true, message: 'The picture is blurred. Hold still and clean the lens.' },
+  too_dark: { status: 422, expose: true, message: 'The picture is too dark. Find more light.' },
+  too_bright: { status: 422, expose: true, message: 'The picture is too bright. Move away from direct light.' },
+  uneven_light: { status: 422, expose: true, message: 'One side of the face is in shadow. Face the light evenly.' },
+  face_turned: { status: 422, expose: true, message: 'Face the camera directly and keep your head straight.' },
+  eyes_closed: { status: 422, expose: true, message: 'Keep your eyes open.' },
+  not_live: { status: 403, expose: true, message: 'The check could not confirm a live person in front of the camera.' },
+  no_match: { status: 403, expose: true, message: 'The face could not be verified.' },
+  model_missing: { status: 500, expose: false, message: 'A face model file is missing.' },
+  model_mismatch: { status: 500, expose: false, message: 'A face model file does not match its pinned checksum.' },
+  invalid_input: { status: 400, expose: true, message: 'The request is not valid.' },
+  invalid_config: { status: 500, expose: false, message: 'The configuration is not valid.' },
+  file_not_found: { status: 404, expose: true, message: 'The file was not found.' },
+  internal_error: { status: 500, expose: false, message: 'Something went wrong on our side.' },
+} as const satisfies Record<string, { status: number; expose: boolean; message: string }>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+/** The one error class: a stable `code` from the catalogue plus details for logs and the audit trail. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly expose: boolean;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, detail?: string, details: Record<string, unknown> = {}) {
+    super(detail ?? errorCatalogue[code].message);
+    this.name = 'AppError';
+    this.code = code;
+    this.status = errorCatalogue[code].status;
+    this.expose = errorCatalogue[code].expose;
+    this.details = details;
+  }
+}
+
+/** Across worker threads and jest realms `instanceof` is unreliable: check the shape instead. */
+export function isAppError(err: unknown): err is AppError {
+  return typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'AppError'
+    && typeof (err as { code?: unknown }).code === 'string' && (err as { code: string }).code in errorCatalogue;
+}
+
+/** Rebuilds an AppError from its plain form (as it crosses a worker boundary). */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (isAppError(err)) return new AppError(err.code, err.message, err.details);
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && code in errorCatalogue) {
+    return new AppError(code as ErrorCode, (err as Error).message);
+  }
+  return new AppError('internal_error', err instanceof Error ? err.message : String(err));
+}

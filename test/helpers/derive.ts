@@ -1,0 +1,40 @@
+// Derived test images: a shared photo darkened, over-exposed, blurred, rotated, cropped, shaded
+// or with the eyes painted shut, each made with sharp at test time.
+import sharp from 'sharp';
+import type { Point } from '../../src/biometrics/geometry.ts';
+
+export const jpeg = (img: sharp.Sharp) => img.jpeg({ quality: 92 }).toBuffer();
+
+export const darken = (src: Buffer) => jpeg(sharp(src).linear(0.25, 0));
+export const overExpose = (src: Buffer) => jpeg(sharp(src).linear(1.8, 60));
+export const blur = (src: Buffer, sigma: number) => jpeg(sharp(src).blur(sigma));
+export const rotate = (src: Buffer, degrees: number) => jpeg(sharp(src).rotate(degrees, { background: '#808080' }));
+export const downscale = (src: Buffer, factor: number) => sharp(src).metadata().then((m) => jpeg(sharp(src).resize(Math.round(m.width! / factor))));
+
+/** Keeps the part of the picture right of x (cuts the left side away). */
+export const cropFromLeft = (src: Buffer, x: number) => sharp(src).metadata()
+  .then((m) => jpeg(sharp(src).extract({ left: Math.round(x), top: 0, width: m.width! - Math.round(x), height: m.height! })));
+
+/** Shades everything left of x by `alpha` (a light from the right). */
+export async function shadeLeft(src: Buffer, x: number, alpha: number) {
+  const { height } = await sharp(src).metadata();
+  const shade = await sharp({ create: { width: Math.round(x), height: height!, channels: 4, background: { r: 0, g: 0, b: 0, alpha } } }).png().toBuffer();
+  return jpeg(sharp(src).composite([{ input: shade, left: 0, top: 0 }]));
+}
+
+/** Paints closed eyelids (skin with a lash line) over both eyes, placed from 68 landmarks. */
+export async function closeEyes(src: Buffer, lm: readonly Point[]) {
+  const { data, info } = await sharp(src).raw().toBuffer({ resolveWithObject: true });
+  const cheek = { x: Math.round((lm[2].x + lm[31].x) / 2), y: Math.round(lm[2].y) };
+  const i = (cheek.y * info.width + cheek.x) * info.channels;
+  const skin = `rgb(${data[i]},${data[i + 1]},${data[i + 2]})`;
+  const lids = await Promise.all([[36, 39], [42, 45]].map(async ([a, c]) => {
+    const w = lm[c].x - lm[a].x;
+    const ys = lm.slice(a, a + 6).map((p) => p.y);
+    const r = { left: Math.round(lm[a].x - w * 0.15), top: Math.round(Math.min(...ys) - w * 0.25), width: Math.round(w * 1.3), height: Math.round(Math.max(...ys) - Math.min(...ys) + w * 0.5) };
+    const svg = `<svg width="${r.width}" height="${r.height}"><rect width="100%" height="100%" fill="${skin}"/>`
+      + `<path d="M ${r.width * 0.1} ${r.height * 0.55} Q ${r.width / 2} ${r.height * 0.7} ${r.width * 0.9} ${r.height * 0.55}" stroke="rgb(60,40,35)" stroke-width="${Math.max(2, r.height / 12)}" fill="none"/></svg>`;
+    return { input: await sharp(Buffer.from(svg)).blur(1.2).png().toBuffer(), left: r.left, top: r.top };
+  }));
+  return jpeg(sharp(src).composite(lids));
+}
