@@ -21,7 +21,7 @@ function merge(base: Tree, over: Tree): Tree {
 }
 
 /** Environment variables and the setting each overrides. */
-const envMap: Record<string, { path: string[]; parse: (v: string) => unknown }> = {
+export const envMap: Record<string, { path: string[]; parse: (v: string) => unknown }> = {
   NODE_ENV: { path: ['env'], parse: String },
   FACEGATE_MODELS_DIR: { path: ['biometrics', 'modelsDir'], parse: String },
   FACEGATE_WORKERS: { path: ['biometrics', 'workers'], parse: Number },

@@ -20,10 +20,10 @@ const qualityGrade = z.object({
 });
 
 export const configSchema = z.object({
-  env: z.enum(['development', 'test', 'production']).default('development').describe('NODE_ENV; production refuses development defaults'),
+  env: z.enum(['development', 'test', 'production']).default('development').describe('NODE_ENV: development, test or production'),
   biometrics: z.object({
-    modelsDir: z.string().describe('Folder holding the ONNX files and manifest.json (FACEGATE_MODELS_DIR)'),
-    workers: z.number().int().min(1).max(64).describe('Worker threads for face analysis; default: the number of CPU cores (FACEGATE_WORKERS)'),
+    modelsDir: z.string().describe('Folder holding the ONNX files and manifest.json'),
+    workers: z.number().int().min(1).max(64).describe('Worker threads for face analysis'),
     image: z.object({
       maxBytes: z.number().int().positive().default(8 * 1024 * 1024).describe('Largest accepted image in bytes; above it: image_too_large'),
       maxPixels: z.number().int().positive().default(40_000_000).describe('Largest accepted width x height, read from the header before decoding; above it: image_too_large'),
@@ -31,7 +31,7 @@ export const configSchema = z.object({
       workingMaxSide: z.number().int().positive().default(1280).describe('Decoded images are shrunk on load so the long side is at most this; faces stay well above the embedding resolution'),
     }).prefault({}),
     detector: z.object({
-      scoreThreshold: z.number().min(0).max(1).default(0.7).describe('Face score below which a detection is dropped'),
+      scoreThreshold: z.number().min(0).max(1).default(0.8).describe('Face score below which a detection is dropped (real faces in the shared data score >= 0.98; the false detections seen scored 0.3-0.73)'),
       nmsIou: z.number().min(0).max(1).default(0.4).describe('IoU above which overlapping detections are merged (non-maximum suppression)'),
       padFraction: z.number().min(0).max(1).default(0.35).describe('When no face is found, the picture is padded by this fraction of its size on each side and searched again (tight crops and ID photos)'),
     }).prefault({}),

@@ -4,7 +4,7 @@
 import type ort from 'onnxruntime-node';
 import { nms, type Detection } from './geometry.ts';
 import { runModel } from './models.ts';
-import { resample, toChw, type RgbImage } from './pixels.ts';
+import { sampleToChw, type RgbImage } from './pixels.ts';
 
 export const DETECT_W = 320;
 export const DETECT_H = 240;
@@ -20,8 +20,8 @@ function letterbox(img: RgbImage, pad: number): { input: Float32Array; lb: Lette
   // output pixel centre u+0.5 sits at source position (u + 0.5 - ox) / scale.
   const inv = 1 / scale;
   const map = [inv, 0, (0.5 - ox) * inv - 0.5, 0, inv, (0.5 - oy) * inv - 0.5] as const;
-  const boxed = resample(img, DETECT_W, DETECT_H, map, 127);
-  return { input: toChw(boxed, [127, 127, 127], [128, 128, 128]), lb: { scale, ox, oy } };
+  const input = sampleToChw(img, DETECT_W, DETECT_H, map, [127, 127, 127], [128, 128, 128], 127);
+  return { input, lb: { scale, ox, oy } };
 }
 
 function decode(scores: Float32Array, boxes: Float32Array, lb: Letterbox, threshold: number): Detection[] {

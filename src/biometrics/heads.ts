@@ -3,7 +3,7 @@
 import type ort from 'onnxruntime-node';
 import type { Box, Point } from './geometry.ts';
 import { runModel, softmax } from './models.ts';
-import { crop, rectInside, scale, toChw, toGray, type RgbImage } from './pixels.ts';
+import { crop, cropMap, rectInside, sampleToChw, scale, toChw, toGray, type RgbImage } from './pixels.ts';
 
 /** 512-d L2-normalised embedding of an aligned 112x112 face. */
 export async function embedFace(session: ort.InferenceSession, aligned: RgbImage): Promise<Float32Array> {
@@ -23,7 +23,7 @@ export async function livenessScore(session: ort.InferenceSession, img: RgbImage
   const w = box.x2 - box.x1, h = box.y2 - box.y1;
   const k = Math.min((img.height - 1) / h, (img.width - 1) / w, LIVENESS_SCALE);
   const r = rectInside((box.x1 + box.x2) / 2, (box.y1 + box.y2) / 2, w * k, h * k, img.width, img.height);
-  const { output } = await runModel(session, toChw(crop(img, r, 128, 128), [0, 0, 0], [1, 1, 1]), [1, 3, 128, 128]);
+  const { output } = await runModel(session, sampleToChw(img, 128, 128, cropMap(r, 128, 128), [0, 0, 0], [1, 1, 1]), [1, 3, 128, 128]);
   return softmax(output)[0];
 }
 
@@ -46,7 +46,7 @@ const binsToDegrees = (logits: Float32Array): number => softmax(logits).reduce((
 export async function headPose(session: ort.InferenceSession, img: RgbImage, box: Box): Promise<Pose> {
   const w = box.x2 - box.x1, h = box.y2 - box.y1;
   const r = rectInside((box.x1 + box.x2) / 2, (box.y1 + box.y2) / 2, w * 1.5, h * 1.5, img.width, img.height);
-  const input = toChw(crop(img, r, 224, 224), [0.485 * 255, 0.456 * 255, 0.406 * 255], [0.229 * 255, 0.224 * 255, 0.225 * 255]);
+  const input = sampleToChw(img, 224, 224, cropMap(r, 224, 224), [0.485 * 255, 0.456 * 255, 0.406 * 255], [0.229 * 255, 0.224 * 255, 0.225 * 255]);
   const out = await runModel(session, input, [1, 3, 224, 224]);
   const [yawLogits, pitchLogits, rollLogits] = session.outputNames.map((n) => out[n]);
   return { yaw: binsToDegrees(yawLogits), pitch: binsToDegrees(pitchLogits), roll: binsToDegrees(rollLogits) };

@@ -73,6 +73,48 @@ function resampleAxisAligned(src: RgbImage, outW: number, outH: number, map: Aff
   return { data: out, width: outW, height: outH };
 }
 
+/**
+ * Axis-aligned bilinear crop straight into planar float tensor data (C,H,W), normalised as
+ * (v - mean[c]) / std[c]: the model inputs never exist as an 8-bit intermediate.
+ * `map` must have no rotation (map[1] === map[3] === 0); outside the source: `fill` or the edge.
+ */
+export function sampleToChw(
+  src: RgbImage, outW: number, outH: number, map: Affine, mean: readonly number[], std: readonly number[], fill: number | null = null,
+): Float32Array {
+  if (map[1] !== 0 || map[3] !== 0) return toChw(resample(src, outW, outH, map, fill), mean, std);
+  const { data, width: W, height: H } = src;
+  const n = outW * outH;
+  const out = new Float32Array(3 * n);
+  const [a, , c, , e, f] = map;
+  const m0 = mean[0], m1 = mean[1], m2 = mean[2], s0 = 1 / std[0], s1 = 1 / std[1], s2 = 1 / std[2];
+  const f0 = fill === null ? 0 : (fill - m0) * s0, f1 = fill === null ? 0 : (fill - m1) * s1, f2 = fill === null ? 0 : (fill - m2) * s2;
+  const col0 = new Int32Array(outW), col1 = new Int32Array(outW), colF = new Float64Array(outW), colIn = new Uint8Array(outW);
+  for (let u = 0; u < outW; u++) {
+    const x = a * u + c;
+    colIn[u] = fill === null || (x >= -0.5 && x <= W - 0.5) ? 1 : 0;
+    const xc = x < 0 ? 0 : x > W - 1 ? W - 1 : x;
+    const x0 = xc | 0;
+    col0[u] = x0 * 3; col1[u] = (x0 < W - 1 ? x0 + 1 : x0) * 3; colF[u] = xc - x0;
+  }
+  for (let v = 0, o = 0; v < outH; v++) {
+    const y = e * v + f;
+    const rowIn = fill === null || (y >= -0.5 && y <= H - 0.5);
+    const yc = y < 0 ? 0 : y > H - 1 ? H - 1 : y;
+    const y0 = yc | 0, fy = yc - y0;
+    const row0 = y0 * W * 3, row1 = (y0 < H - 1 ? y0 + 1 : y0) * W * 3;
+    for (let u = 0; u < outW; u++, o++) {
+      if (!rowIn || colIn[u] === 0) { out[o] = f0; out[n + o] = f1; out[2 * n + o] = f2; continue; }
+      const fx = colF[u];
+      const w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy;
+      const i00 = row0 + col0[u], i01 = row0 + col1[u], i10 = row1 + col0[u], i11 = row1 + col1[u];
+      out[o] = (data[i00] * w00 + data[i01] * w01 + data[i10] * w10 + data[i11] * w11 - m0) * s0;
+      out[n + o] = (data[i00 + 1] * w00 + data[i01 + 1] * w01 + data[i10 + 1] * w10 + data[i11 + 1] * w11 - m1) * s1;
+      out[2 * n + o] = (data[i00 + 2] * w00 + data[i01 + 2] * w01 + data[i10 + 2] * w10 + data[i11 + 2] * w11 - m2) * s2;
+    }
+  }
+  return out;
+}
+
 /** The map from an outW x outH output onto the source rectangle `r` (pixel-centre aligned). */
 export function cropMap(r: Box, outW: number, outH: number): Affine {
   const sx = (r.x2 - r.x1) / outW, sy = (r.y2 - r.y1) / outH;

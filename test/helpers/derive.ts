@@ -1,9 +1,9 @@
 // Derived test images: a shared photo darkened, over-exposed, blurred, rotated, cropped, shaded
 // or with the eyes painted shut, each made with sharp at test time.
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import type { Point } from '../../src/biometrics/geometry.ts';
 
-export const jpeg = (img: sharp.Sharp) => img.jpeg({ quality: 92 }).toBuffer();
+export const jpeg = (img: Sharp) => img.jpeg({ quality: 92 }).toBuffer();
 
 export const darken = (src: Buffer) => jpeg(sharp(src).linear(0.25, 0));
 export const overExpose = (src: Buffer) => jpeg(sharp(src).linear(1.8, 60));
@@ -30,11 +30,12 @@ export async function closeEyes(src: Buffer, lm: readonly Point[]) {
   const skin = `rgb(${data[i]},${data[i + 1]},${data[i + 2]})`;
   const lids = await Promise.all([[36, 39], [42, 45]].map(async ([a, c]) => {
     const w = lm[c].x - lm[a].x;
-    const ys = lm.slice(a, a + 6).map((p) => p.y);
-    const r = { left: Math.round(lm[a].x - w * 0.15), top: Math.round(Math.min(...ys) - w * 0.25), width: Math.round(w * 1.3), height: Math.round(Math.max(...ys) - Math.min(...ys) + w * 0.5) };
+    const cy = lm.slice(a, a + 6).reduce((sum, p) => sum + p.y, 0) / 6;
+    // The lid covers the whole eye opening and its corners; the brow above stays visible.
+    const r = { left: Math.round(lm[a].x - w * 0.35), top: Math.round(cy - w * 0.35), width: Math.round(w * 1.7), height: Math.round(w * 0.75) };
     const svg = `<svg width="${r.width}" height="${r.height}"><rect width="100%" height="100%" fill="${skin}"/>`
-      + `<path d="M ${r.width * 0.1} ${r.height * 0.55} Q ${r.width / 2} ${r.height * 0.7} ${r.width * 0.9} ${r.height * 0.55}" stroke="rgb(60,40,35)" stroke-width="${Math.max(2, r.height / 12)}" fill="none"/></svg>`;
-    return { input: await sharp(Buffer.from(svg)).blur(1.2).png().toBuffer(), left: r.left, top: r.top };
+      + `<path d="M ${r.width * 0.15} ${r.height * 0.5} Q ${r.width / 2} ${r.height * 0.65} ${r.width * 0.85} ${r.height * 0.5}" stroke="rgb(60,40,35)" stroke-width="${Math.max(2, r.height / 10)}" fill="none"/></svg>`;
+    return { input: await sharp(Buffer.from(svg)).blur(1.5).png().toBuffer(), left: r.left, top: r.top };
   }));
   return jpeg(sharp(src).composite(lids));
 }
