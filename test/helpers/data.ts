@@ -10,7 +10,11 @@ export const hasData = existsSync(join(dataDir, 'faces'));
 /** describe() for tests that need the shared photos; skipped, with the reason, when they are absent. */
 export const describeWithData: typeof describe = hasData
   ? describe
-  : (((name: string, fn: () => void) => describe.skip(`${name} [skipped: no test data at ${dataDir}; set FACEGATE_TEST_DATA]`, fn)) as typeof describe);
+  : (((name: string, fn: () => void) => {
+    const why = `skipped "${name}": it needs the shared face photos, and there are none at ${dataDir} (set FACEGATE_TEST_DATA)`;
+    console.warn(why);
+    return describe.skip(`${name} [${why}]`, fn);
+  }) as typeof describe);
 
 export const face = (identity: string, file: string): Buffer => readFileSync(join(dataDir, 'faces', identity, file));
 export const facePath = (identity: string, file: string): string => join(dataDir, 'faces', identity, file);

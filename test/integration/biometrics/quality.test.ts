@@ -9,9 +9,12 @@ import { getEngine } from '../../helpers/engine.ts';
 const analyze = async (bytes: Uint8Array, grade: 'capture' | 'enrollment' = 'capture') => (await getEngine()).analyze(bytes, { grade });
 
 describeWithData('quality codes', () => {
-  const obama = face('obama', 'obama_1.jpg');
+  let obama: Buffer;
   let base: ImageAnalysis;
-  beforeAll(async () => { base = await analyze(obama, 'enrollment'); });
+  beforeAll(async () => {
+    obama = face('obama', 'obama_1.jpg');
+    base = await analyze(obama, 'enrollment');
+  });
 
   it('passes the clean original at enrollment grade', () => {
     expect(base.quality.codes).toEqual([]);
