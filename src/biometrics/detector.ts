@@ -11,6 +11,7 @@ export const DETECT_H = 240;
 
 export interface DetectorSettings { scoreThreshold: number; nmsIou: number; padFraction: number }
 
+
 interface Letterbox { scale: number; ox: number; oy: number }
 
 function letterbox(img: RgbImage, pad: number): { input: Float32Array; lb: Letterbox } {
@@ -50,10 +51,23 @@ async function detectOnce(session: ort.InferenceSession, img: RgbImage, s: Detec
   return nms(decode(out.scores, out.boxes, lb, s.scoreThreshold), s.nmsIou);
 }
 
-/** All faces in the picture, largest first, in the picture's pixel coordinates. */
+const touchesBorder = (d: Detection, img: RgbImage): boolean => {
+  const mx = img.width * 0.01, my = img.height * 0.01;
+  return d.box.x1 <= mx || d.box.y1 <= my || d.box.x2 >= img.width - mx || d.box.y2 >= img.height - my;
+};
+
+const byAreaDesc = (p: Detection, q: Detection) => (q.box.x2 - q.box.x1) * (q.box.y2 - q.box.y1) - (p.box.x2 - p.box.x1) * (p.box.y2 - p.box.y1);
+
+/**
+ * All faces in the picture, largest first, in the picture's pixel coordinates (a box may extend
+ * past the edges). When nothing is found, or the largest face touches the border (an ID photo, a
+ * tight crop: the detector clips its box there), the search runs again on a padded canvas.
+ */
 export async function detectFaces(session: ort.InferenceSession, img: RgbImage, s: DetectorSettings): Promise<Detection[]> {
-  let faces = await detectOnce(session, img, s, 0);
-  if (faces.length === 0 && s.padFraction > 0) faces = await detectOnce(session, img, s, s.padFraction);
-  const area = (d: Detection) => (d.box.x2 - d.box.x1) * (d.box.y2 - d.box.y1);
-  return faces.sort((p, q) => area(q) - area(p));
+  let faces = (await detectOnce(session, img, s, 0)).sort(byAreaDesc);
+  if (s.padFraction > 0 && (faces.length === 0 || touchesBorder(faces[0], img))) {
+    const padded = (await detectOnce(session, img, s, s.padFraction)).sort(byAreaDesc);
+    if (padded.length > 0) faces = padded;
+  }
+  return faces;
 }

@@ -3,14 +3,14 @@
 import type ort from 'onnxruntime-node';
 import type { Box, Point } from './geometry.ts';
 import { runModel } from './models.ts';
-import { crop, rectInside, scale, toGray, type RgbImage } from './pixels.ts';
+import { crop, scale, toGray, type RgbImage } from './pixels.ts';
 
 const SIZE = 64;
 
+/** Landmarks from the box itself; where it extends past the picture, the crop is padded with gray as the detector saw it. */
 export async function detectLandmarks(session: ort.InferenceSession, img: RgbImage, box: Box): Promise<Point[]> {
-  const w = box.x2 - box.x1, h = box.y2 - box.y1;
-  const r = rectInside((box.x1 + box.x2) / 2, (box.y1 + box.y2) / 2, w, h, img.width, img.height);
-  const input = scale(toGray(crop(img, r, SIZE, SIZE)), 1 / 256);
+  const r = box;
+  const input = scale(toGray(crop(img, r, SIZE, SIZE, 127)), 1 / 256);
   const { output } = await runModel(session, input, [1, 1, SIZE, SIZE]);
   const rw = r.x2 - r.x1, rh = r.y2 - r.y1;
   const points: Point[] = [];

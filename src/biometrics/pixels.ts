@@ -121,8 +121,9 @@ export function cropMap(r: Box, outW: number, outH: number): Affine {
   return [sx, 0, r.x1 + 0.5 * sx - 0.5, 0, sy, r.y1 + 0.5 * sy - 0.5];
 }
 
-export function crop(src: RgbImage, r: Box, outW: number, outH: number): RgbImage {
-  return resample(src, outW, outH, cropMap(r, outW, outH));
+/** The rectangle `r` resampled to outW x outH; beyond the picture: `fill`, or the edge when null. */
+export function crop(src: RgbImage, r: Box, outW: number, outH: number, fill: number | null = null): RgbImage {
+  return resample(src, outW, outH, cropMap(r, outW, outH), fill);
 }
 
 /** A rectangle of the given size around a centre, shifted (not shrunk) to lie inside the image. */

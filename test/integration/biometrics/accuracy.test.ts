@@ -83,3 +83,21 @@ describeWithData('orientation and alpha', () => {
     expect(a.quality.codes).toEqual([]);
   });
 });
+
+describeWithData('a face that fills the picture', () => {
+  it.each([['obama', 'obama_1.jpg'], ['rose_leslie', 'rose_leslie_2.jpg'], ['biden', 'biden_2.jpg']])('is found and matched in a crop tighter than its box (%s)', async (id, file) => {
+    const sharp = (await import('sharp')).default;
+    const engine = await getEngine();
+    const photo = face(id, file);
+    const full = await engine.analyze(photo);
+    const { x1, y1, x2, y2 } = full.face!.box;
+    const inset = 0.1; // cut 10% of the box away on every side: chin and hairline leave the picture
+    const w = x2 - x1, h = y2 - y1;
+    const tight = await sharp(photo).extract({
+      left: Math.round(x1 + w * inset), top: Math.round(y1 + h * inset), width: Math.round(w * (1 - 2 * inset)), height: Math.round(h * (1 - 2 * inset)),
+    }).jpeg({ quality: 92 }).toBuffer();
+    const a = await engine.analyze(tight);
+    expect(a.faces).toHaveLength(1);
+    expect(cosineSimilarity(a.face!.embedding!, full.face!.embedding!)).toBeGreaterThanOrEqual(config.biometrics.match.high);
+  });
+});
