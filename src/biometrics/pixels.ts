@@ -10,7 +10,6 @@ export interface RgbImage { data: Uint8Array; width: number; height: number }
  * Outside the source: `fill` (a gray level) or, when fill is null, the nearest edge pixel.
  */
 export function resample(src: RgbImage, outW: number, outH: number, map: Affine, fill: number | null = null): RgbImage {
-  if (map[1] === 0 && map[3] === 0) return resampleAxisAligned(src, outW, outH, map, fill);
   const { data, width: W, height: H } = src;
   const out = new Uint8Array(outW * outH * 3);
   const [a, b, c, d, e, f] = map;
@@ -36,38 +35,6 @@ export function resample(src: RgbImage, outW: number, outH: number, map: Affine,
         const bottom = data[i + dy] + (data[i + dy + dx] - data[i + dy]) * fx;
         out[o + ch] = top + (bottom - top) * fy + 0.5;
       }
-    }
-  }
-  return { data: out, width: outW, height: outH };
-}
-
-/** Scale-and-shift maps (crops, letterbox): column and row weights computed once, not per pixel. */
-function resampleAxisAligned(src: RgbImage, outW: number, outH: number, map: Affine, fill: number | null): RgbImage {
-  const { data, width: W, height: H } = src;
-  const out = new Uint8Array(outW * outH * 3);
-  const [a, , c, , e, f] = map;
-  const col0 = new Int32Array(outW), colStep = new Int32Array(outW), colF = new Float32Array(outW), colIn = new Uint8Array(outW);
-  for (let u = 0; u < outW; u++) {
-    const x = a * u + c;
-    colIn[u] = fill === null || (x >= -0.5 && x <= W - 0.5) ? 1 : 0;
-    const xc = x < 0 ? 0 : x > W - 1 ? W - 1 : x;
-    const x0 = xc | 0;
-    col0[u] = x0 * 3; colStep[u] = x0 < W - 1 ? 3 : 0; colF[u] = xc - x0;
-  }
-  let o = 0;
-  for (let v = 0; v < outH; v++) {
-    const y = e * v + f;
-    if (fill !== null && (y < -0.5 || y > H - 0.5)) { out.fill(fill, o, o + outW * 3); o += outW * 3; continue; }
-    const yc = y < 0 ? 0 : y > H - 1 ? H - 1 : y;
-    const y0 = yc | 0, fy = yc - y0;
-    const row0 = y0 * W * 3, row1 = (y0 < H - 1 ? y0 + 1 : y0) * W * 3;
-    for (let u = 0; u < outW; u++, o += 3) {
-      if (colIn[u] === 0) { out[o] = fill!; out[o + 1] = fill!; out[o + 2] = fill!; continue; }
-      const i0 = row0 + col0[u], i1 = row1 + col0[u], j0 = i0 + colStep[u], j1 = i1 + colStep[u], fx = colF[u];
-      const w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy;
-      out[o] = (data[i0] * w00 + data[j0] * w01 + data[i1] * w10 + data[j1] * w11 + 0.5) | 0;
-      out[o + 1] = (data[i0 + 1] * w00 + data[j0 + 1] * w01 + data[i1 + 1] * w10 + data[j1 + 1] * w11 + 0.5) | 0;
-      out[o + 2] = (data[i0 + 2] * w00 + data[j0 + 2] * w01 + data[i1 + 2] * w10 + data[j1 + 2] * w11 + 0.5) | 0;
     }
   }
   return { data: out, width: outW, height: outH };
