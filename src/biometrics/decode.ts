@@ -56,7 +56,8 @@ export async function readHeader(bytes: Uint8Array, limits: ImageLimits) {
 export async function decodeImage(bytes: Uint8Array, limits: ImageLimits): Promise<DecodedImage> {
   const header = await readHeader(bytes, limits);
   const longSide = Math.max(header.width, header.height);
-  let pipeline = sharp(bytes, sharpOptions).rotate();
+  // libvips' own pixel limit stays on as a second guard behind the header check above.
+  let pipeline = sharp(bytes, { ...sharpOptions, limitInputPixels: limits.maxPixels }).rotate();
   if (longSide > limits.workingMaxSide) {
     pipeline = pipeline.resize({ width: limits.workingMaxSide, height: limits.workingMaxSide, fit: 'inside', kernel: 'linear' });
   }

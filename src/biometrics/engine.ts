@@ -95,9 +95,9 @@ export function createFaceEngine(config: BiometricsConfig, models: ModelSet): Fa
     lap('align');
     const eyes = await eyesOpen(sessions.eye, img, eyeBoxes(landmarks));
     lap('eyes');
-    const eyeCentre = eyeCentres(landmarks);
+    const eyeCentrePoints = eyeCentres(landmarks);
     // In-plane roll from the eye line: the pose model saturates near 30 degrees of roll.
-    const pose = { ...(await headPose(sessions.pose, img, box)), roll: rollFromEyes(...eyeCentre) };
+    const pose = { ...(await headPose(sessions.pose, img, box)), roll: rollFromEyes(...eyeCentrePoints) };
     lap('pose');
     const face: FaceAnalysis = { box: scaleBox(box, k), score, landmarks: landmarks.map((p) => scalePoint(p, k)), pose, eyesOpen: eyes };
     Object.assign(result.models, { landmark: ids.landmark, eye: ids.eye, pose: ids.pose });
@@ -114,7 +114,7 @@ export function createFaceEngine(config: BiometricsConfig, models: ModelSet): Fa
     result.quality = assessQuality({
       faces: detections,
       box,
-      eyes: eyeCentre,
+      eyes: eyeCentrePoints,
       sourceScale: k,
       width: img.width,
       height: img.height,

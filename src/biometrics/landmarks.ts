@@ -9,12 +9,11 @@ const SIZE = 64;
 
 /** Landmarks from the box itself; where it extends past the picture, the crop is padded with gray as the detector saw it. */
 export async function detectLandmarks(session: ort.InferenceSession, img: RgbImage, box: Box): Promise<Point[]> {
-  const r = box;
-  const input = scale(toGray(crop(img, r, SIZE, SIZE, 127)), 1 / 256);
+  const input = scale(toGray(crop(img, box, SIZE, SIZE, 127)), 1 / 256);
   const { output } = await runModel(session, input, [1, 1, SIZE, SIZE]);
-  const rw = r.x2 - r.x1, rh = r.y2 - r.y1;
+  const w = box.x2 - box.x1, h = box.y2 - box.y1;
   const points: Point[] = [];
-  for (let k = 0; k < 68; k++) points.push({ x: r.x1 + output[2 * k] * rw, y: r.y1 + output[2 * k + 1] * rh });
+  for (let k = 0; k < 68; k++) points.push({ x: box.x1 + output[2 * k] * w, y: box.y1 + output[2 * k + 1] * h });
   return points;
 }
 
