@@ -70,8 +70,3 @@ export function invertAffine(m: Affine): Affine {
   if (det === 0) throw new RangeError('affine map is singular');
   return [e / det, -b / det, (b * f - c * e) / det, -d / det, a / det, (c * d - a * f) / det];
 }
-
-/** Rotation angle (degrees) and scale of a similarity transform. */
-export function similarityParams(m: Affine): { angleDeg: number; scale: number } {
-  return { angleDeg: (Math.atan2(m[3], m[0]) * 180) / Math.PI, scale: Math.hypot(m[0], m[3]) };
-}

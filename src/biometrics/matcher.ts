@@ -4,11 +4,6 @@
 export const levels = ['substantial', 'high'] as const;
 export type Level = (typeof levels)[number];
 
-export const acrUri: Record<Level, string> = {
-  substantial: 'http://eidas.europa.eu/LoA/substantial',
-  high: 'http://eidas.europa.eu/LoA/high',
-};
-
 export interface MatchThresholds { substantial: number; high: number }
 export interface MatchResult { similarity: number; threshold: number; level: Level; match: boolean }
 
