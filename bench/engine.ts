@@ -14,6 +14,8 @@ import { cosineSimilarity } from '../src/biometrics/matcher.ts';
 import { loadModels, modelNames, type ModelName, type ModelSet } from '../src/biometrics/models.ts';
 import { createEnginePool } from '../src/biometrics/pool.ts';
 import { openPeer } from './peer-face-api.ts';
+import { readFileSync } from 'node:fs';
+import { splitMjpeg } from '../src/biometrics/mjpeg.ts';
 import { makeSelfies, type Selfie } from './selfies.ts';
 
 // One libvips thread, as in a pool worker: the one-core figure must not borrow the second core.
@@ -124,11 +126,21 @@ async function main() {
   const ideal = (threads * 1000) / floor;
   log(`throughput ${round(throughput, 1)}/s on ${threads} workers; ideal from the floor ${round(ideal, 1)}/s (${round((throughput / ideal) * 100, 1)}%); bound from our own one-core time ${round((threads * 1000) / e2eStats.median, 1)}/s`);
 
-  // Accuracy of ours on the selfie pairs at the substantial threshold.
-  const ours = evaluatePairs(pairsOf(selfies, (a, b) => {
+  // A harder set for accuracy: the selfies plus the 44 frames of the real selfie video (turned,
+  // occluded, recompressed) as more pictures of lin_manuel_miranda.
+  const frames: Selfie[] = splitMjpeg(readFileSync(join(dataDir, 'video', 'lin_manuel_miranda_selfie.mjpeg')))
+    .map((bytes, i) => ({ identity: 'lin_manuel_miranda', file: `video_frame_${i}`, bytes: Buffer.from(bytes) }));
+  for (const f of frames) {
+    const a = await engine.analyze(f.bytes, { liveness: false });
+    if (a.face?.embedding) embeddings.set(f, a.face.embedding);
+  }
+  const hard = [...selfies, ...frames];
+  const oursBy = (items: Selfie[]) => evaluatePairs(pairsOf(items, (a, b) => {
     const ea = embeddings.get(a), eb = embeddings.get(b);
     return ea && eb ? cosineSimilarity(ea, eb) : null;
   }), config.biometrics.match.substantial);
+  const ours = oursBy(selfies);
+  const oursHard = oursBy(hard);
 
   // The peer on the same images and pairs.
   const peer = await openPeer();
@@ -142,14 +154,26 @@ async function main() {
       if (p.embedding) peerEmb.set(s, p.embedding);
     }
   }
-  const theirs = evaluatePairs(pairsOf(selfies, (a, b) => {
+  for (const f of frames) {
+    const p = await peer.describe(f.bytes);
+    if (p.embedding) peerEmb.set(f, p.embedding);
+  }
+  const theirsBy = (items: Selfie[]) => evaluatePairs(pairsOf(items, (a, b) => {
     const ea = peerEmb.get(a), eb = peerEmb.get(b);
     return ea && eb ? peer.similarity(ea, eb) : null;
   }), peer.threshold);
+  const theirs = theirsBy(selfies);
+  const theirsHard = theirsBy(hard);
   await peer.close();
   const peerStats = stats(peerMs);
+  const pct = (v: number) => `${round(v * 100)}%`;
+  const line = (name: string, e: typeof ours) => `${name} ${pct(e.accuracy)} on ${e.pairs} pairs at its threshold (TAR ${pct(e.tar)}, FAR ${pct(e.far)}); EER ${pct(e.eer)}, TAR at FAR 0 ${pct(e.tarAtZeroFar)}`;
   log(`peer ${peer.name}: median ${peerStats.median} ms/image; ours ${e2eStats.median} ms (${round(peerStats.median / e2eStats.median, 1)}x faster)`);
-  log(`accuracy on ${ours.pairs} selfie pairs: ours ${round(ours.accuracy * 100)}% (TAR ${round(ours.tar * 100)}%, FAR ${round(ours.far * 100)}%), peer ${round(theirs.accuracy * 100)}% on ${theirs.pairs} pairs (TAR ${round(theirs.tar * 100)}%, FAR ${round(theirs.far * 100)}%)`);
+  log(`accuracy, selfies: ${line('ours', ours)}; ${line('peer', theirs)}`);
+  log(`accuracy, selfies + video frames: ${line('ours', oursHard)}; ${line('peer', theirsHard)}`);
+  const summary = (e: typeof ours) => ({
+    threshold: e.threshold, pairs: e.pairs, accuracy: round(e.accuracy, 4), tar: round(e.tar, 4), far: round(e.far, 4), eer: round(e.eer, 4), tarAtZeroFar: round(e.tarAtZeroFar, 4),
+  });
 
   const result = {
     images: selfies.length,
@@ -165,14 +189,16 @@ async function main() {
     workers: threads,
     idealPerSec: round(ideal, 1),
     throughputOfIdeal: round(throughput / ideal),
-    ours: { threshold: ours.threshold, pairs: ours.pairs, accuracy: round(ours.accuracy, 4), tar: round(ours.tar, 4), far: round(ours.far, 4), eer: round(ours.eer, 4) },
-    peer: { name: peer.name, msPerImage: peerStats, threshold: peer.threshold, pairs: theirs.pairs, accuracy: round(theirs.accuracy, 4), tar: round(theirs.tar, 4), far: round(theirs.far, 4), eer: round(theirs.eer, 4) },
+    ours: { selfies: summary(ours), selfiesAndVideo: summary(oursHard) },
+    peer: { name: peer.name, msPerImage: peerStats, selfies: summary(theirs), selfiesAndVideo: summary(theirsHard) },
     speedupOverPeer: round(peerStats.median / e2eStats.median, 1),
     targets: {
       endToEndWithin1_5xFloor: e2eStats.median <= 1.5 * floor,
       throughputAtLeast80pctOfIdeal: throughput >= 0.8 * ideal,
       atLeast5xFasterThanPeer: peerStats.median >= 5 * e2eStats.median,
-      accuracyAtLeastPeer: ours.accuracy >= theirs.accuracy,
+      // Accuracy at each system's own threshold mixes in where it puts its operating point, so
+      // "equal or better" is judged threshold-free: EER and TAR at FAR 0, on both sets.
+      accuracyAtLeastPeer: [[ours, theirs], [oursHard, theirsHard]].every(([o, p]) => o.eer <= p.eer && o.tarAtZeroFar >= p.tarAtZeroFar),
     },
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -16,6 +16,8 @@ export interface EvalSummary {
   far: number;
   eer: number;
   eerThreshold: number;
+  /** Genuine pairs scoring above every impostor pair: the TAR at FAR 0, comparable across systems whatever their thresholds. */
+  tarAtZeroFar: number;
   lowestGenuine: number | null;
   highestImpostor: number | null;
 }
@@ -37,6 +39,7 @@ export function evaluatePairs(pairs: readonly ScoredPair[], threshold: number): 
     far: impostor.length ? fp / impostor.length : 0,
     eer,
     eerThreshold,
+    tarAtZeroFar: genuine.length ? genuine.filter((g) => !impostor.some((i) => i >= g)).length / genuine.length : 0,
     lowestGenuine: genuine.length ? Math.min(...genuine) : null,
     highestImpostor: impostor.length ? Math.max(...impostor) : null,
   };

@@ -39,7 +39,7 @@ export function registerEvalCommands(program: Command, config: Readonly<Config>,
         `images without a usable face: ${unusable.length}${unusable.length ? ` (${unusable.map((u) => `${u.file}: ${u.code}`).join('; ')})` : ''}`,
         `threshold (${level}) ${summary.threshold}`,
         `accuracy ${percent(summary.accuracy)}  TAR ${percent(summary.tar)}  FAR ${percent(summary.far)}`,
-        `EER ${percent(summary.eer)} at ${fixed(summary.eerThreshold)}`,
+        `EER ${percent(summary.eer)} at ${fixed(summary.eerThreshold)}; TAR at FAR 0 ${percent(summary.tarAtZeroFar)}`,
         `lowest genuine ${fixed(summary.lowestGenuine)}  highest impostor ${fixed(summary.highestImpostor)}`,
       ].join('\n'));
     }));

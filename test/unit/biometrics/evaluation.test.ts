@@ -14,6 +14,7 @@ describe('evaluatePairs', () => {
     expect(s.far).toBeCloseTo(1 / 3, 12);
     expect(s.accuracy).toBeCloseTo(4 / 6, 12);
     expect(s.lowestGenuine).toBe(0.3);
+    expect(s.tarAtZeroFar).toBeCloseTo(2 / 3, 12); // 0.3 is below the 0.45 impostor
     expect(s.highestImpostor).toBe(0.45);
   });
 
