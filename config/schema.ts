@@ -33,7 +33,7 @@ export const configSchema = z.object({
     detector: z.object({
       scoreThreshold: z.number().min(0).max(1).default(0.8).describe('Face score below which a detection is dropped (real faces in the shared data score >= 0.98; the false detections seen scored 0.3-0.73)'),
       nmsIou: z.number().min(0).max(1).default(0.4).describe('IoU above which overlapping detections are merged (non-maximum suppression)'),
-      padFraction: z.number().min(0).max(1).default(0.35).describe('When no face is found, the picture is padded by this fraction of its size on each side and searched again (tight crops and ID photos)'),
+      padFraction: z.number().min(0).max(1).default(0.35).describe('When no face is found, or the largest touches the border, the picture is padded by this fraction of its size on each side and searched again (tight crops and ID photos)'),
     }).prefault({}),
     liveness: z.object({
       threshold: z.number().min(0).max(1).default(0.5).describe('Smallest passive liveness score (softmax class "live") for one frame to count as live'),

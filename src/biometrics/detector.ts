@@ -11,7 +11,6 @@ export const DETECT_H = 240;
 
 export interface DetectorSettings { scoreThreshold: number; nmsIou: number; padFraction: number }
 
-
 interface Letterbox { scale: number; ox: number; oy: number }
 
 function letterbox(img: RgbImage, pad: number): { input: Float32Array; lb: Letterbox } {

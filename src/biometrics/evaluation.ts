@@ -22,6 +22,9 @@ export interface EvalSummary {
   highestImpostor: number | null;
 }
 
+const max = (values: readonly number[]) => values.reduce((m, v) => (v > m ? v : m), -Infinity);
+const min = (values: readonly number[]) => values.reduce((m, v) => (v < m ? v : m), Infinity);
+
 export function evaluatePairs(pairs: readonly ScoredPair[], threshold: number): EvalSummary {
   const genuine = pairs.filter((p) => p.genuine).map((p) => p.score);
   const impostor = pairs.filter((p) => !p.genuine).map((p) => p.score);
@@ -29,6 +32,7 @@ export function evaluatePairs(pairs: readonly ScoredPair[], threshold: number): 
   const tp = genuine.filter(accepted).length;
   const fp = impostor.filter(accepted).length;
   const { eer, threshold: eerThreshold } = equalErrorRate(genuine, impostor);
+  const highestImpostor = impostor.length ? max(impostor) : null;
   return {
     pairs: pairs.length,
     genuinePairs: genuine.length,
@@ -39,25 +43,33 @@ export function evaluatePairs(pairs: readonly ScoredPair[], threshold: number): 
     far: impostor.length ? fp / impostor.length : 0,
     eer,
     eerThreshold,
-    tarAtZeroFar: genuine.length ? genuine.filter((g) => !impostor.some((i) => i >= g)).length / genuine.length : 0,
-    lowestGenuine: genuine.length ? Math.min(...genuine) : null,
-    highestImpostor: impostor.length ? Math.max(...impostor) : null,
+    tarAtZeroFar: genuine.length ? genuine.filter((g) => highestImpostor === null || g > highestImpostor).length / genuine.length : 0,
+    lowestGenuine: genuine.length ? min(genuine) : null,
+    highestImpostor,
   };
 }
 
-/** The error rate where false rejects equal false accepts, found by sweeping every score as threshold. */
+/**
+ * The error rate where false rejects equal false accepts: one sweep over the sorted scores, each
+ * distinct score tried as the threshold (O(n log n), so calibration sets of 10^5+ pairs are fine).
+ */
 export function equalErrorRate(genuine: readonly number[], impostor: readonly number[]): { eer: number; threshold: number } {
   if (!genuine.length || !impostor.length) return { eer: NaN, threshold: NaN };
-  const candidates = [...new Set([...genuine, ...impostor])].sort((a, b) => a - b);
-  let best = { eer: 1, threshold: candidates[0], gap: Infinity };
-  for (const t of candidates) {
-    const frr = genuine.filter((s) => s < t).length / genuine.length;
-    const far = impostor.filter((s) => s >= t).length / impostor.length;
+  const g = [...genuine].sort((a, b) => a - b);
+  const im = [...impostor].sort((a, b) => a - b);
+  let best = { eer: 1, threshold: Math.min(g[0], im[0]), gap: Infinity };
+  let gi = 0, ii = 0; // scores below the threshold t, in each list
+  while (gi < g.length || ii < im.length) {
+    const t = Math.min(gi < g.length ? g[gi] : Infinity, ii < im.length ? im[ii] : Infinity);
+    const frr = gi / g.length; // genuine strictly below t are rejected
+    const far = (im.length - ii) / im.length; // impostors at or above t are accepted
     if (Math.abs(frr - far) < best.gap) best = { eer: (frr + far) / 2, threshold: t, gap: Math.abs(frr - far) };
+    while (gi < g.length && g[gi] === t) gi++;
+    while (ii < im.length && im[ii] === t) ii++;
   }
   // With perfectly separated scores the EER is 0 anywhere in the gap; report the gap's middle.
   if (best.eer === 0) {
-    const lo = Math.max(...impostor), hi = Math.min(...genuine);
+    const lo = im[im.length - 1], hi = g[0];
     if (hi > lo) best.threshold = (lo + hi) / 2;
   }
   return { eer: best.eer, threshold: best.threshold };
