@@ -3,8 +3,23 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
+/**
+ * Development secrets: public, so that `npm start` works on a fresh clone. The loader refuses to
+ * start with any of them when NODE_ENV=production.
+ */
+export const developmentSecrets = {
+  cookieKeys: ['dev-only-cookie-key-0000000000000000000000'],
+  dataKeys: { dev: 'ZGV2LW9ubHktZGF0YS1rZXktMDAwMDAwMDAwMDAwMDA=' },
+  dataKeyId: 'dev',
+  dpopNonceSecret: 'ZGV2LW9ubHktZHBvcC1ub25jZS1zZWNyZXQtMDAwMDA=',
+  pairwiseSalt: 'dev-only-pairwise-salt-000000000000000000',
+  csrfSecret: 'dev-only-csrf-secret-00000000000000000000',
+};
+
 export const defaults = {
   env: 'development',
+  database: { url: 'sqlite:./data/facegate.sqlite' },
+  secrets: developmentSecrets,
   biometrics: {
     modelsDir: fileURLToPath(new URL('../models', import.meta.url)),
     workers: availableParallelism(),

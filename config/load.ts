@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { AppError } from '../src/shared/errors.ts';
 import { configSchema, type Config } from './schema.ts';
-import { defaults } from './defaults.ts';
+import { defaults, developmentSecrets } from './defaults.ts';
 
 type Env = Record<string, string | undefined>;
 type Tree = Record<string, unknown>;
@@ -20,9 +20,33 @@ function merge(base: Tree, over: Tree): Tree {
   return out;
 }
 
-/** Environment variables and the setting each overrides. */
-export const envMap: Record<string, { path: string[]; parse: (v: string) => unknown }> = {
+const list = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
+const bool = (v: string) => ['1', 'true', 'yes', 'on'].includes(v.trim().toLowerCase());
+const keyring = (v: string) => Object.fromEntries(list(v).map((pair) => {
+  const at = pair.indexOf(':');
+  return at < 0 ? [pair, ''] : [pair.slice(0, at), pair.slice(at + 1)];
+}));
+
+/**
+ * Environment variables and the setting each overrides. A `secret` may also come from a file:
+ * `NAME_FILE=/run/secrets/…` (the file's content, trimmed), as container platforms mount them.
+ */
+export const envMap: Record<string, { path: string[]; parse: (v: string) => unknown; secret?: true }> = {
   NODE_ENV: { path: ['env'], parse: String },
+  PORT: { path: ['server', 'port'], parse: Number },
+  HOST: { path: ['server', 'host'], parse: String },
+  FACEGATE_ISSUER: { path: ['server', 'issuer'], parse: String },
+  FACEGATE_TRUST_PROXY: { path: ['server', 'trustProxy'], parse: bool },
+  FACEGATE_LOG_LEVEL: { path: ['server', 'logLevel'], parse: String },
+  DATABASE_URL: { path: ['database', 'url'], parse: String, secret: true },
+  DATABASE_SCHEMA: { path: ['database', 'schema'], parse: String },
+  FACEGATE_COOKIE_KEYS: { path: ['secrets', 'cookieKeys'], parse: list, secret: true },
+  FACEGATE_DATA_KEYS: { path: ['secrets', 'dataKeys'], parse: keyring, secret: true },
+  FACEGATE_DATA_KEY_ID: { path: ['secrets', 'dataKeyId'], parse: String },
+  FACEGATE_DPOP_NONCE_SECRET: { path: ['secrets', 'dpopNonceSecret'], parse: String, secret: true },
+  FACEGATE_PAIRWISE_SALT: { path: ['secrets', 'pairwiseSalt'], parse: String, secret: true },
+  FACEGATE_CSRF_SECRET: { path: ['secrets', 'csrfSecret'], parse: String, secret: true },
+  FACEGATE_DEMO: { path: ['demo', 'enabled'], parse: bool },
   FACEGATE_MODELS_DIR: { path: ['biometrics', 'modelsDir'], parse: String },
   FACEGATE_WORKERS: { path: ['biometrics', 'workers'], parse: Number },
   FACEGATE_MAX_IMAGE_BYTES: { path: ['biometrics', 'image', 'maxBytes'], parse: Number },
@@ -35,7 +59,8 @@ export const envMap: Record<string, { path: string[]; parse: (v: string) => unkn
 function fromEnv(env: Env): Tree {
   let out: Tree = {};
   for (const [name, { path, parse }] of Object.entries(envMap)) {
-    const raw = env[name];
+    const file = envMap[name].secret ? env[`${name}_FILE`] : undefined;
+    const raw = file ? readFileSync(file, 'utf8').trim() : env[name];
     if (raw === undefined || raw === '') continue;
     const leaf = path.reduceRight<unknown>((acc, key) => ({ [key]: acc }), parse(raw));
     out = merge(out, leaf as Tree);
@@ -55,10 +80,40 @@ function deepFreeze<T>(value: T): T {
 export function loadConfig(env: Env = process.env, overrides: Tree = {}): Readonly<Config> {
   const file = env.FACEGATE_CONFIG ? JSON.parse(readFileSync(env.FACEGATE_CONFIG, 'utf8')) as Tree : {};
   const merged = merge(merge(merge(defaults as Tree, file), fromEnv(env)), overrides);
-  const parsed = configSchema.safeParse(merged);
+  const production = (merged.env ?? 'development') === 'production';
+  const derived = merge({ demo: { enabled: !production } }, merged);
+  const parsed = configSchema.safeParse(derived);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new AppError('invalid_config', `invalid configuration: ${issues}`, { issues: parsed.error.issues });
   }
-  return deepFreeze(parsed.data);
+  const config = parsed.data as Config;
+  config.server.issuer = (config.server.issuer ?? `http://localhost:${config.server.port}`).replace(/\/$/, '');
+  checkSecrets(config);
+  return deepFreeze(config);
+}
+
+function fail(message: string): never {
+  throw new AppError('invalid_config', `invalid configuration: ${message}`);
+}
+
+/** Keys must decode to the right length; production refuses every development value. */
+function checkSecrets(config: Config): void {
+  const { secrets } = config;
+  for (const [id, key] of Object.entries(secrets.dataKeys)) {
+    if (Buffer.from(key, 'base64').length !== 32) fail(`secrets.dataKeys.${id}: must be 32 bytes, base64`);
+  }
+  if (!(secrets.dataKeyId in secrets.dataKeys)) fail(`secrets.dataKeyId: no key "${secrets.dataKeyId}" in secrets.dataKeys`);
+  if (Buffer.from(secrets.dpopNonceSecret, 'base64').length !== 32) fail('secrets.dpopNonceSecret: must be 32 bytes, base64');
+  if (config.env !== 'production') return;
+  const dev = developmentSecrets;
+  const reused = [
+    secrets.cookieKeys.some((k) => dev.cookieKeys.includes(k)) && 'cookieKeys',
+    Object.values(secrets.dataKeys).some((k) => Object.values(dev.dataKeys).includes(k)) && 'dataKeys',
+    secrets.dpopNonceSecret === dev.dpopNonceSecret && 'dpopNonceSecret',
+    secrets.pairwiseSalt === dev.pairwiseSalt && 'pairwiseSalt',
+    secrets.csrfSecret === dev.csrfSecret && 'csrfSecret',
+  ].filter(Boolean);
+  if (reused.length) fail(`NODE_ENV=production with development secrets: ${reused.map((r) => `secrets.${r}`).join(', ')}`);
+  if (!config.server.issuer.startsWith('https://')) fail('server.issuer: must be https in production');
 }

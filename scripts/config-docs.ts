@@ -11,7 +11,10 @@ type Node = { type?: string; description?: string; properties?: Record<string, N
 const machineDefaults: Record<string, string> = {
   'biometrics.modelsDir': '`models/` in the project',
   'biometrics.workers': 'number of CPU cores',
+  'server.issuer': '`http://localhost:$PORT`',
+  'demo.enabled': '`true`, `false` when NODE_ENV=production',
 };
+const devSecret = 'a public development value, refused when NODE_ENV=production';
 
 export function renderConfigDocs(): string {
   const schema = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as Node;
@@ -22,12 +25,12 @@ export function renderConfigDocs(): string {
     for (const [key, child] of Object.entries(node.properties ?? {})) {
       const p = [...path, key];
       const v = (value as Record<string, unknown> | undefined)?.[key];
-      if (child.properties) {
+      if (child.properties && p[0] !== 'secrets') {
         walk(child, p, v);
         continue;
       }
       const name = p.join('.');
-      const shown = machineDefaults[name] ?? `\`${JSON.stringify(v)}\``;
+      const shown = machineDefaults[name] ?? (p[0] === 'secrets' ? devSecret : `\`${JSON.stringify(v)}\``);
       rows.push(`| \`${name}\` | ${envFor[name] ? `\`${envFor[name]}\`` : ''} | ${shown} | ${(child.description ?? '').replace(/\|/g, '\\|')} |`);
     }
   };

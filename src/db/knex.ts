@@ -1,0 +1,57 @@
+// Opens the database: a SQLite file (better-sqlite3) by default, PostgreSQL for production and
+// several instances. Owns connection settings only; imports knex and the config types.
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import pg from 'pg';
+import type { Config } from '../../config/schema.ts';
+import { AppError } from '../shared/errors.ts';
+
+export type Db = Knex;
+
+// int8 (COUNT, bigint epoch-ms columns) comes back from pg as a string by default; every bigint
+// this project stores is an epoch time in ms, well inside Number.MAX_SAFE_INTEGER.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+/** True when the URL names PostgreSQL. */
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(ql)?:\/\//.test(url);
+}
+
+/** Opens (but does not migrate) the configured database. */
+export function openDatabase(database: Config['database']): Db {
+  if (isPostgresUrl(database.url)) {
+    return knexFactory({
+      client: 'pg',
+      connection: database.url,
+      searchPath: database.schema ? [database.schema] : undefined,
+      pool: { min: 0, max: database.poolMax },
+    });
+  }
+  if (!database.url.startsWith('sqlite:')) {
+    throw new AppError('invalid_config', 'database.url: use postgres://… or sqlite:PATH');
+  }
+  const file = database.url.slice('sqlite:'.length);
+  if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
+  return knexFactory({
+    client: 'better-sqlite3',
+    connection: { filename: file },
+    useNullAsDefault: true,
+    pool: {
+      min: 1,
+      max: 1,
+      // WAL lets readers run beside the one writer; foreign keys are off by default in SQLite.
+      afterCreate: (conn: { pragma: (s: string) => void }, done: (err: Error | null, conn: unknown) => void) => {
+        conn.pragma('journal_mode = WAL');
+        conn.pragma('foreign_keys = ON');
+        conn.pragma('busy_timeout = 5000');
+        done(null, conn);
+      },
+    },
+  });
+}
+
+/** True when the database is PostgreSQL (for the few statements that differ). */
+export function isPostgres(db: Db): boolean {
+  return db.client.config.client === 'pg';
+}

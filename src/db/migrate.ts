@@ -1,0 +1,36 @@
+// Runs the knex migrations from a list in code (no folder scanning: the same list works under
+// tsx, jest and a build). Imports the migration files and knex types only.
+import type { Knex } from 'knex';
+import * as initial from '../../migrations/0001_initial.ts';
+import type { Db } from './knex.ts';
+import { isPostgres } from './knex.ts';
+
+type Migration = { up: (db: Knex) => Promise<void>; down: (db: Knex) => Promise<void> };
+
+const migrations: Record<string, Migration> = {
+  '0001_initial': initial,
+};
+
+const source: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(migrations),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => migrations[name],
+};
+
+async function ensureSchema(db: Db, schema?: string): Promise<void> {
+  if (schema && isPostgres(db)) await db.raw('CREATE SCHEMA IF NOT EXISTS ??', [schema]);
+}
+
+/** Brings the schema up to date; returns the names of the migrations it ran. */
+export async function migrateLatest(db: Db, schema?: string): Promise<string[]> {
+  await ensureSchema(db, schema);
+  const [, ran] = await db.migrate.latest({ migrationSource: source, schemaName: schema }) as [number, string[]];
+  return ran;
+}
+
+/** Names of migrations not yet applied (readiness: a gateway must not serve on an old schema). */
+export async function pendingMigrations(db: Db, schema?: string): Promise<string[]> {
+  await ensureSchema(db, schema);
+  const [, pending] = await db.migrate.list({ migrationSource: source, schemaName: schema }) as [unknown[], Array<{ file?: string } | string>];
+  return pending.map((p) => (typeof p === 'string' ? p : String(p.file ?? p)));
+}
