@@ -52,7 +52,6 @@ export const configSchema = z.object({
       authorizationCode: z.number().int().min(1).max(60).default(60).describe('Authorization code lifetime in seconds (at most 60)'),
       accessToken: z.number().int().min(1).max(600).default(600).describe('Access token lifetime in seconds (at most 600)'),
       idToken: z.number().int().min(1).max(3600).default(600).describe('ID token lifetime in seconds'),
-      pushedAuthorizationRequest: z.number().int().min(1).max(600).default(60).describe('Pushed authorization request lifetime in seconds'),
       interaction: z.number().int().min(60).max(600).default(600).describe('Sign-in interaction lifetime in seconds (at most 600)'),
       session: z.number().int().min(60).max(1800).default(1800).describe('Session lifetime in seconds since its last use (idle timeout, at most 1800)'),
       grant: z.number().int().min(60).default(1800).describe('Grant (consent) lifetime in seconds'),

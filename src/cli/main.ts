@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { loadConfig } from '../../config/load.ts';
 import { registerEvalCommands } from './eval-commands.ts';
 import { registerFaceCommands } from './face-commands.ts';
+import { registerRegistryCommands } from './registry-commands.ts';
 import { fail } from './output.ts';
 
 async function run(json: boolean, body: () => Promise<void>): Promise<void> {
@@ -26,4 +27,5 @@ try {
 }
 registerFaceCommands(program, config, run);
 registerEvalCommands(program, config, run);
+registerRegistryCommands(program, config, run);
 await program.parseAsync(process.argv);

@@ -1,0 +1,76 @@
+// The checks a capture's frames go through, each a small pure function over the frames' analyses
+// returning { name, outcome, code, score, threshold }. Composed in order by decide().
+// Imports the biometrics matcher and types only (no I/O).
+import type { Config } from '../../config/schema.ts';
+import type { ImageAnalysis } from '../biometrics/engine.ts';
+import { cosineSimilarity } from '../biometrics/matcher.ts';
+import type { ErrorCode } from '../shared/errors.ts';
+import { levelOf } from '../oidc/acr.ts';
+import type { CaptureFlow } from './flow.ts';
+
+export type CheckOutcome = 'pass' | 'retry' | 'fail';
+export interface CheckResult {
+  name: 'quality' | 'same_person' | 'liveness' | 'challenge' | 'match';
+  outcome: CheckOutcome;
+  code?: ErrorCode;
+  /** Every quality code seen, most frequent first (quality check only). */
+  codes?: ErrorCode[];
+  score?: number;
+  threshold?: number;
+}
+
+export type Frames = Array<ImageAnalysis & { face: NonNullable<ImageAnalysis['face']> }>;
+export type CheckContext = { flow: CaptureFlow; template?: Float32Array; config: Readonly<Config> };
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** Mean of the frames' unit embeddings, renormalised: one probe from several frames. */
+export function fuseEmbeddings(frames: Frames): Float32Array {
+  const out = new Float32Array(frames[0].face.embedding!.length);
+  for (const f of frames) f.face.embedding!.forEach((v, i) => { out[i] += v; });
+  const norm = Math.hypot(...out) || 1;
+  return out.map((v) => v / norm);
+}
+
+/** Every frame must pass the capture-grade quality gate (ISO/IEC 29794-5 style measures). */
+export function checkQuality(analyses: ImageAnalysis[]): CheckResult {
+  const counts = new Map<ErrorCode, number>();
+  for (const a of analyses) for (const c of a.quality.codes) counts.set(c, (counts.get(c) ?? 0) + 1);
+  if (counts.size === 0) return { name: 'quality', outcome: 'pass' };
+  const codes = [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([c]) => c);
+  return { name: 'quality', outcome: 'retry', code: codes[0], codes };
+}
+
+/** All frames show one person: each frame against the fused probe, at the substantial threshold. */
+export function checkSamePerson(frames: Frames, { config }: CheckContext): CheckResult {
+  if (frames.length < 2) return { name: 'same_person', outcome: 'pass' };
+  const probe = fuseEmbeddings(frames);
+  const threshold = config.biometrics.match.substantial;
+  const score = Math.min(...frames.map((f) => cosineSimilarity(f.face.embedding!, probe)));
+  return { name: 'same_person', outcome: score >= threshold ? 'pass' : 'fail', code: score >= threshold ? undefined : 'not_live', score, threshold };
+}
+
+/**
+ * Passive liveness over the frames: the median score must reach the threshold and enough frames
+ * must pass on their own (one lucky frame does not make a replay live; ISO/IEC 30107-3 §12).
+ */
+export function checkLiveness(frames: Frames, { config }: CheckContext): CheckResult {
+  const threshold = config.biometrics.liveness.threshold;
+  const scores = frames.map((f) => f.face.liveness ?? 0);
+  const score = median(scores);
+  const liveShare = scores.filter((s) => s >= threshold).length / scores.length;
+  const ok = score >= threshold && liveShare >= config.capture.minLiveFraction;
+  return { name: 'liveness', outcome: ok ? 'pass' : 'fail', code: ok ? undefined : 'not_live', score, threshold };
+}
+
+/** 1:1 match of the fused probe against the citizen's template at the flow's level. */
+export function checkMatch(frames: Frames, { flow, template, config }: CheckContext): CheckResult {
+  const threshold = config.biometrics.match[levelOf(flow.acr)];
+  if (!template) return { name: 'match', outcome: 'fail', code: 'no_match', threshold };
+  const score = cosineSimilarity(fuseEmbeddings(frames), template);
+  return { name: 'match', outcome: score >= threshold ? 'pass' : 'fail', code: score >= threshold ? undefined : 'no_match', score, threshold };
+}

@@ -1,0 +1,185 @@
+// Koa routes of the sign-in interaction (docs/capture-api.md): the page and its JSON form, the
+// quality preview, capture start, frame submission, the no-JavaScript form, consent and abort.
+// Protocol state stays in oidc-provider (interactionDetails / interactionResult).
+import type {} from '@koa/bodyparser'; // ctx.request.body
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import type { Config } from '../../config/schema.ts';
+import { renderConsent, renderSignIn, claimLabels, type Feedback } from '../../views/index.ts';
+import type { Audit } from '../audit/log.ts';
+import { levelOf, requiredAcr, type Acr } from '../oidc/acr.ts';
+import { scopeClaims } from '../oidc/accounts.ts';
+import type { Csrf } from '../server/csrf.ts';
+import { readMultipart } from '../server/multipart.ts';
+import { AppError, isAppError } from '../shared/errors.ts';
+import type { CaptureService } from './service.ts';
+
+export type InteractionDeps = { provider: Provider; capture: CaptureService; csrf: Csrf; config: Readonly<Config>; audit: Audit };
+type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+const wantsJson = (ctx: Context) => ctx.accepts('html', 'json') === 'json' || ctx.is('application/json') === 'application/json';
+
+export function createInteractionRouter({ provider, capture, csrf, config, audit }: InteractionDeps): Router {
+  const router = new Router({ prefix: '/interaction/:uid' });
+  const maxFrames = Math.max(config.capture.substantial.maxFrames, config.capture.high.maxFrames);
+  const maxBytes = config.biometrics.image.maxBytes;
+
+  /** The interaction of this request's cookie, which must be the one in the URL. */
+  async function details(ctx: Context): Promise<Details> {
+    let d: Details;
+    try {
+      d = await provider.interactionDetails(ctx.req, ctx.res);
+    } catch {
+      throw new AppError('interaction_not_found');
+    }
+    if (d.uid !== ctx.params.uid) throw new AppError('interaction_not_found');
+    return d;
+  }
+
+  async function agency(d: Details): Promise<{ id: string; name: string; defaults?: readonly string[]; scopes: string[] }> {
+    const client = await provider.Client.find(String(d.params.client_id));
+    if (!client) throw new AppError('interaction_not_found');
+    const granted = String(d.params.scope ?? 'openid').split(' ').filter((s) => s in scopeClaims);
+    return { id: client.clientId, name: client.clientName ?? client.clientId, defaults: client.defaultAcrValues, scopes: granted };
+  }
+
+  const acrFor = (d: Details, defaults?: readonly string[]): Acr => requiredAcr(d.params.acr_values as string | undefined, defaults, config.oidc.defaultAcr);
+  const claimsFor = (scopes: string[]) => [...new Set(scopes.flatMap((s) => [...scopeClaims[s as keyof typeof scopeClaims]]))];
+  const token = (ctx: Context) => ctx.get('x-csrf-token') || (ctx.request.body as Record<string, unknown> | undefined)?.csrf;
+  const endpoints = (uid: string) => ({
+    capture: `/interaction/${uid}/capture`,
+    verify: `/interaction/${uid}/verify`,
+    quality: `/interaction/${uid}/quality`,
+    abort: `/interaction/${uid}/abort`,
+    consent: `/interaction/${uid}/consent`,
+  });
+
+  async function signInPage(ctx: Context, d: Details, feedback: Feedback[] = [], nationalId?: string) {
+    const a = await agency(d);
+    ctx.type = 'html';
+    ctx.body = renderSignIn({
+      uid: d.uid, clientName: a.name, acr: levelOf(acrFor(d, a.defaults)), claims: claimsFor(a.scopes),
+      csrf: csrf.token(d.uid), endpoints: endpoints(d.uid), feedback, nationalId,
+    });
+  }
+
+  /** Ends the login step: oidc-provider continues the authorization (consent may follow). */
+  async function finishLogin(ctx: Context, d: Details, citizenId: string, acr: Acr): Promise<string> {
+    return provider.interactionResult(ctx.req, ctx.res, {
+      login: { accountId: citizenId, acr, amr: ['face', 'user'], remember: false },
+    }, { mergeWithLastSubmission: false });
+  }
+
+  router.get('/', async (ctx) => {
+    const d = await details(ctx);
+    const a = await agency(d);
+    const acr = acrFor(d, a.defaults);
+    const claims = claimsFor(a.scopes);
+    if (wantsJson(ctx)) {
+      ctx.body = { uid: d.uid, prompt: d.prompt.name, client: { name: a.name }, acr, claims, csrf: csrf.token(d.uid), endpoints: endpoints(d.uid) };
+      return;
+    }
+    if (d.prompt.name === 'consent') {
+      ctx.type = 'html';
+      ctx.body = renderConsent({
+        uid: d.uid, clientName: a.name, acr: levelOf(acr), csrf: csrf.token(d.uid), action: endpoints(d.uid).consent,
+        claims: ['sub', ...claims].map((name) => ({ name, label: claimLabels[name] ?? name })),
+      });
+      return;
+    }
+    await signInPage(ctx, d);
+  });
+
+  router.post('/quality', async (ctx) => {
+    const d = await details(ctx);
+    csrf.verify(d.uid, ctx.get('x-csrf-token'));
+    const { files } = await readMultipart(ctx, 'frame', 1, maxBytes);
+    if (files.length !== 1) throw new AppError('too_few_frames', 'send one image in a part named "frame"');
+    ctx.body = await capture.preview(files[0]);
+  });
+
+  router.post('/capture', async (ctx) => {
+    const d = await details(ctx);
+    csrf.verify(d.uid, token(ctx));
+    if (d.prompt.name !== 'login') throw new AppError('capture_closed', 'this interaction is not waiting for a sign-in');
+    const a = await agency(d);
+    const body = ctx.request.body as Record<string, unknown> | undefined;
+    ctx.status = 201;
+    ctx.body = await capture.start({ interactionUid: d.uid, clientId: a.id, nationalId: body?.nationalId, acr: acrFor(d, a.defaults) });
+  });
+
+  router.post('/capture/:captureId/frames', async (ctx) => {
+    const d = await details(ctx);
+    csrf.verify(d.uid, ctx.get('x-csrf-token'));
+    const { files } = await readMultipart(ctx, 'frame', maxFrames, maxBytes);
+    const result = await capture.submit({ interactionUid: d.uid, captureId: ctx.params.captureId, frames: files });
+    const redirectTo = result.status === 'verified' ? await finishLogin(ctx, d, result.flow.citizenId!, result.flow.acr) : undefined;
+    ctx.body = { status: result.status, feedback: result.feedback, attemptsLeft: result.attemptsLeft, ...(redirectTo ? { redirectTo } : {}) };
+  });
+
+  // The page without JavaScript: one multipart form with the ID and the photo(s).
+  router.post('/verify', async (ctx) => {
+    const d = await details(ctx);
+    const { files, fields } = await readMultipart(ctx, 'frame', maxFrames, maxBytes);
+    csrf.verify(d.uid, fields.csrf);
+    const a = await agency(d);
+    try {
+      const started = await capture.start({ interactionUid: d.uid, clientId: a.id, nationalId: fields.nationalId, acr: acrFor(d, a.defaults) });
+      const result = await capture.submit({ interactionUid: d.uid, captureId: started.captureId, frames: files });
+      if (result.status === 'verified') {
+        ctx.status = 303;
+        ctx.redirect(await finishLogin(ctx, d, result.flow.citizenId!, result.flow.acr));
+        return;
+      }
+      ctx.status = 422;
+      await signInPage(ctx, d, result.feedback, fields.nationalId);
+    } catch (err) {
+      if (!isAppError(err) || err.status >= 500) throw err;
+      ctx.status = err.status;
+      await signInPage(ctx, d, [{ code: err.code, message: err.message }], fields.nationalId);
+    }
+  });
+
+  router.post('/consent', async (ctx) => {
+    const d = await details(ctx);
+    const body = (ctx.request.body ?? {}) as Record<string, unknown>;
+    csrf.verify(d.uid, token(ctx));
+    if (d.prompt.name !== 'consent') throw new AppError('invalid_input', 'this interaction is not asking for consent');
+    const decision = body.decision;
+    if (decision !== 'allow' && decision !== 'deny') throw new AppError('invalid_input', 'decision must be "allow" or "deny"');
+    const clientId = String(d.params.client_id);
+    let result: Parameters<Provider['interactionResult']>[2];
+    if (decision === 'allow') {
+      const grant = d.grantId ? await provider.Grant.find(d.grantId) : new provider.Grant({ accountId: d.session!.accountId, clientId });
+      const missing = d.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] };
+      if (missing.missingOIDCScope) grant!.addOIDCScope(missing.missingOIDCScope.join(' '));
+      if (missing.missingOIDCClaims) grant!.addOIDCClaims(missing.missingOIDCClaims);
+      result = { consent: { grantId: await grant!.save() } };
+    } else {
+      result = { error: 'access_denied', error_description: 'the citizen did not agree to share the details' };
+    }
+    await audit({ type: 'consent.decided', outcome: decision === 'allow' ? 'success' : 'failure', interactionUid: d.uid, clientId, citizenId: d.session?.accountId, details: { scope: d.params.scope } });
+    await respondWithResult(ctx, await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: true }));
+  });
+
+  router.post('/abort', async (ctx) => {
+    const d = await details(ctx);
+    csrf.verify(d.uid, token(ctx));
+    await audit({ type: 'interaction.aborted', outcome: 'failure', interactionUid: d.uid, clientId: String(d.params.client_id) });
+    const to = await provider.interactionResult(ctx.req, ctx.res, { error: 'access_denied', error_description: 'the citizen cancelled the sign-in' }, { mergeWithLastSubmission: false });
+    await respondWithResult(ctx, to);
+  });
+
+  return router;
+}
+
+/** A form post is redirected (303); a JSON client gets `{ redirectTo }`. */
+async function respondWithResult(ctx: Context, redirectTo: string): Promise<void> {
+  if (wantsJson(ctx)) {
+    ctx.body = { redirectTo };
+    return;
+  }
+  ctx.status = 303;
+  ctx.redirect(redirectTo);
+}

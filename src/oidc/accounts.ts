@@ -1,0 +1,57 @@
+// Accounts for oidc-provider: a citizen by internal id, the claims each scope releases, and the
+// pairwise subject per agency sector. Imports the registry and node:crypto; no koa.
+import { createHmac } from 'node:crypto';
+import type { Account, ClaimsParameterMember, FindAccount, KoaContextWithOIDC } from 'oidc-provider';
+import type { Db } from '../db/knex.ts';
+import { findCitizenById } from '../registry/citizens.ts';
+
+/** Scope → the claims it releases. `sub`, `acr`, `amr`, `auth_time` come with every ID token. */
+export const scopeClaims = {
+  openid: ['sub'],
+  profile: ['given_name', 'family_name', 'birthdate'],
+  national_id: ['national_id'],
+  address: ['address'],
+} as const;
+
+export const supportedScopes = Object.keys(scopeClaims);
+
+/** The `claims` configuration of oidc-provider: the scope map plus the protocol claims. */
+export const claimsConfiguration = {
+  ...Object.fromEntries(Object.entries(scopeClaims).map(([scope, claims]) => [scope, [...claims]])),
+  acr: null, amr: null, auth_time: null, sid: null, iss: null,
+};
+
+/** Looks citizens up by internal id; only an `active` citizen can be signed in. */
+export function createFindAccount(db: Db): FindAccount {
+  return async (_ctx, id): Promise<Account | undefined> => {
+    const citizen = await findCitizenById(db, id);
+    if (!citizen || citizen.status !== 'active') return undefined;
+    return {
+      accountId: citizen.id,
+      // oidc-provider filters these down to what the granted scopes and claims allow.
+      claims: async (_use: string, _scope: string, _claims: Record<string, ClaimsParameterMember | null>, _rejected: string[]) => ({
+        sub: citizen.id,
+        given_name: citizen.givenName,
+        family_name: citizen.familyName,
+        birthdate: citizen.birthdate,
+        national_id: citizen.nationalId,
+        ...(citizen.address ? { address: { formatted: citizen.address } } : {}),
+      }),
+    };
+  };
+}
+
+/** The sector a client's pairwise `sub` is computed for: its registered sector, else its redirect host. */
+export function sectorOf(client: { metadata(): Record<string, unknown>; sectorIdentifier?: string }): string {
+  const sector = client.metadata().facegate_sector;
+  return typeof sector === 'string' && sector ? sector : String(client.sectorIdentifier);
+}
+
+/**
+ * Pairwise subject (OIDC Core §8.1): HMAC of sector and citizen id under a secret salt, so agencies
+ * of different sectors cannot join their records on `sub`, and nobody can derive it without the salt.
+ */
+export function createPairwiseIdentifier(salt: string) {
+  return async (_ctx: KoaContextWithOIDC, accountId: string, client: Parameters<typeof sectorOf>[0]): Promise<string> =>
+    createHmac('sha256', salt).update(`${sectorOf(client)}\n${accountId}`).digest('base64url');
+}

@@ -1,0 +1,128 @@
+// The koa application: request ids and logs, errors as stable codes (JSON or a page), security
+// headers, health and metrics, page assets, the sign-in interaction, the demo agency, and the
+// OpenID Provider mounted last. Receives every dependency; creates nothing it could be given.
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { bodyParser } from '@koa/bodyparser';
+import type Router from '@koa/router';
+import Koa, { type Context } from 'koa';
+import helmet from 'koa-helmet';
+import type Provider from 'oidc-provider';
+import { renderErrorPage } from '../../views/index.ts';
+import { AppError, isAppError, toAppError } from '../shared/errors.ts';
+import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics.ts';
+import { serveStatic } from './static.ts';
+
+export type AppDeps = {
+  provider: Provider;
+  routers: Router[];
+  logger: Logger;
+  metrics: Metrics;
+  /** Readiness probes by name; each throws when not ready. */
+  readiness: Record<string, () => Promise<void>>;
+  trustProxy: boolean;
+};
+
+const staticDir = fileURLToPath(new URL('../../views/static', import.meta.url));
+
+/** Client errors are answered with their code; anything else is logged and hidden as internal_error. */
+function errorHandler(logger: Logger): Koa.Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (thrown) {
+      const known = isAppError(thrown) || (thrown as { status?: number }).status === 413 ? toAppError(thrown) : undefined;
+      const err = known ?? badRequestOf(thrown) ?? new AppError('internal_error');
+      if (err.status >= 500) logger.error({ err: thrown, requestId: ctx.state.requestId }, 'request failed');
+      ctx.status = err.status;
+      const message = err.expose ? err.message : 'Something went wrong on our side.';
+      if (ctx.accepts('json', 'html') === 'html' && !ctx.path.startsWith('/interaction/') || ctx.accepts('html', 'json') === 'html' && ctx.method === 'GET') {
+        ctx.type = 'html';
+        ctx.body = renderErrorPage({ title: 'Sign-in could not continue', message, code: err.code, requestId: ctx.state.requestId });
+      } else {
+        ctx.body = { error: { code: err.code, message } };
+      }
+    }
+  };
+}
+
+/** Body-parser and koa HTTP errors (malformed JSON, wrong charset) are the caller's fault: 400. */
+function badRequestOf(thrown: unknown): AppError | undefined {
+  const status = (thrown as { status?: number }).status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new AppError('invalid_input', status === 415 ? 'unsupported content type' : 'the request body could not be read');
+  }
+  return undefined;
+}
+
+function requestLog(logger: Logger, metrics: Metrics): Koa.Middleware {
+  return async (ctx, next) => {
+    const start = performance.now();
+    ctx.state.requestId = randomUUID();
+    ctx.set('X-Request-Id', ctx.state.requestId);
+    try {
+      await next();
+    } finally {
+      const status = ctx.respond === false ? ctx.res.statusCode : ctx.status;
+      const ms = performance.now() - start;
+      const route = (ctx as Context & { _matchedRoute?: string })._matchedRoute ?? (ctx.respond === false ? 'oidc' : 'other');
+      metrics.http.observe({ method: ctx.method, route: String(route), status: String(status) }, ms / 1000);
+      // The path only: query strings may carry codes or hints.
+      logger.info({ requestId: ctx.state.requestId, method: ctx.method, path: ctx.path, status, ms: Math.round(ms) }, 'request');
+    }
+  };
+}
+
+export function createApp({ provider, routers, logger, metrics, readiness, trustProxy }: AppDeps): Koa {
+  const app = new Koa({ proxy: trustProxy });
+  app.use(requestLog(logger, metrics));
+  app.use(errorHandler(logger));
+  app.use(helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:', 'blob:'],
+        mediaSrc: ["'self'", 'blob:'], connectSrc: ["'self'"], frameAncestors: ["'none'"], objectSrc: ["'none'"], baseUri: ["'none'"],
+        // form-action is left out on purpose: a consent form's 303 goes on to the agency's
+        // redirect_uri, which Chromium checks against form-action.
+      },
+    },
+    crossOriginEmbedderPolicy: false,
+  }));
+  app.use(async (ctx, next) => {
+    if (ctx.path === '/healthz') {
+      ctx.body = { status: 'ok' };
+      return;
+    }
+    if (ctx.path === '/readyz') {
+      const checks: Record<string, string> = {};
+      for (const [name, probe] of Object.entries(readiness)) {
+        checks[name] = await probe().then(() => 'ok', (e: Error) => e.message);
+      }
+      const ready = Object.values(checks).every((v) => v === 'ok');
+      ctx.status = ready ? 200 : 503;
+      ctx.body = { status: ready ? 'ready' : 'not_ready', checks };
+      return;
+    }
+    if (ctx.path === '/metrics') {
+      ctx.type = metrics.registry.contentType;
+      ctx.body = await metrics.registry.metrics();
+      return;
+    }
+    await next();
+  });
+  app.use(serveStatic(staticDir));
+  const parse = bodyParser({ enableTypes: ['json', 'form'], jsonLimit: '16kb', formLimit: '16kb', encoding: 'utf-8' });
+  for (const router of routers) {
+    app.use(async (ctx, next) => (ctx.is('multipart/form-data') ? next() : parse(ctx, next)));
+    app.use(router.routes());
+    app.use(router.allowedMethods());
+  }
+  const oidc = provider.callback();
+  app.use(async (ctx) => {
+    ctx.respond = false;
+    await oidc(ctx.req, ctx.res);
+  });
+  return app;
+}

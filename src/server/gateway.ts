@@ -1,0 +1,78 @@
+// Composition of the gateway: database (migrated), signing keys, face engine pool, provider,
+// capture service, routes and the koa app. Used by `npm start`, the tests and the benchmark.
+import type Koa from 'koa';
+import type Provider from 'oidc-provider';
+import type { Config } from '../../config/schema.ts';
+import { createAudit } from '../audit/log.ts';
+import { createEnginePool, type FaceAnalyzer } from '../biometrics/pool.ts';
+import { createInteractionRouter } from '../capture/routes.ts';
+import { createCaptureService } from '../capture/service.ts';
+import { pruneFlows } from '../capture/store.ts';
+import { openDatabase, type Db } from '../db/knex.ts';
+import { migrateLatest, pendingMigrations } from '../db/migrate.ts';
+import { createDemoAgency } from '../demo/agency.ts';
+import { pruneExpired } from '../oidc/adapter.ts';
+import { ensureSigningKeys, loadSigningJwks } from '../oidc/keys.ts';
+import { createProvider } from '../oidc/provider.ts';
+import { createSealer } from '../shared/sealed.ts';
+import { createApp } from './app.ts';
+import { createCsrf } from './csrf.ts';
+import type { Logger } from './logger.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+
+export type Gateway = {
+  app: Koa; provider: Provider; db: Db; analyzer: FaceAnalyzer; metrics: Metrics;
+  /** Stops housekeeping and closes the pool and the database (after the HTTP server closed). */
+  close(): Promise<void>;
+};
+
+export type GatewayOptions = { logger: Logger; analyzer?: FaceAnalyzer; db?: Db; housekeepingMs?: number };
+
+export async function createGateway(config: Readonly<Config>, options: GatewayOptions): Promise<Gateway> {
+  const { logger } = options;
+  const db = options.db ?? openDatabase(config.database);
+  const ran = await migrateLatest(db, config.database.schema);
+  if (ran.length) logger.info({ migrations: ran }, 'database migrated');
+  const sealer = createSealer(config.secrets.dataKeys, config.secrets.dataKeyId);
+  const created = await ensureSigningKeys(db, sealer);
+  if (created.length) logger.info({ keys: created }, 'signing keys generated');
+  const jwks = await loadSigningJwks(db, sealer);
+  const analyzer = options.analyzer ?? await createEnginePool(config.biometrics);
+  const metrics = createMetrics();
+  const audit = createAudit(db);
+  const provider = createProvider({ config, db, jwks });
+  provider.on('server_error', (_ctx, err) => logger.error({ err }, 'provider server_error'));
+  const capture = createCaptureService({ db, analyzer, sealer, config, audit, observe: metrics.observeDecision });
+  const csrf = createCsrf(config.secrets.csrfSecret);
+  const routers = [createInteractionRouter({ provider, capture, csrf, config, audit })];
+  if (config.demo.enabled) routers.push(await createDemoAgency({ db, issuer: config.server.issuer }));
+  let closing = false;
+  const app = createApp({
+    provider, routers, logger, metrics, trustProxy: config.server.trustProxy,
+    readiness: {
+      shutdown: async () => { if (closing) throw new Error('shutting down'); },
+      database: async () => {
+        const pending = await pendingMigrations(db, config.database.schema);
+        if (pending.length) throw new Error(`pending migrations: ${pending.join(', ')}`);
+      },
+      // A worker answering a tiny request with a client error means the pipeline is up.
+      models: async () => { await analyzer.analyze(new Uint8Array(0)).catch((e: { status?: number }) => { if (!(Number(e.status) < 500)) throw e; }); },
+    },
+  });
+  const housekeeping = setInterval(() => {
+    const now = Date.now();
+    Promise.all([pruneExpired(db, now), pruneFlows(db, now - 3600_000)])
+      .then(([tokens, flows]) => { if (tokens || flows) logger.debug({ tokens, flows }, 'expired rows pruned'); })
+      .catch((err) => logger.warn({ err }, 'housekeeping failed'));
+  }, options.housekeepingMs ?? 60_000);
+  housekeeping.unref();
+  return {
+    app, provider, db, analyzer, metrics,
+    async close() {
+      closing = true;
+      clearInterval(housekeeping);
+      if (!options.analyzer) await analyzer.close();
+      if (!options.db) await db.destroy();
+    },
+  };
+}
