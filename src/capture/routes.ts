@@ -84,7 +84,7 @@ export function createInteractionRouter({ provider, capture, csrf, config, audit
       ctx.type = 'html';
       ctx.body = renderConsent({
         uid: d.uid, clientName: a.name, acr: levelOf(acr), csrf: csrf.token(d.uid), action: endpoints(d.uid).consent,
-        claims: ['sub', ...claims].map((name) => ({ name, label: claimLabels[name] ?? name })),
+        claims: claims.filter((name) => name !== 'auth_time' && name !== 'amr').map((name) => ({ name, label: claimLabels[name] ?? name })),
       });
       return;
     }

@@ -5,9 +5,12 @@ import type { Account, ClaimsParameterMember, FindAccount, KoaContextWithOIDC } 
 import type { Db } from '../db/knex.ts';
 import { findCitizenById } from '../registry/citizens.ts';
 
-/** Scope → the claims it releases. `sub`, `acr`, `amr`, `auth_time` come with every ID token. */
+/**
+ * Scope → the claims it releases. `acr`, `amr` and `auth_time` ride on `openid` so that every ID
+ * token says how and when the citizen was verified, without the agency asking for them one by one.
+ */
 export const scopeClaims = {
-  openid: ['sub'],
+  openid: ['sub', 'acr', 'amr', 'auth_time'],
   profile: ['given_name', 'family_name', 'birthdate'],
   national_id: ['national_id'],
   address: ['address'],

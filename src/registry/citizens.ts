@@ -71,8 +71,14 @@ export const citizenInput = (clock: Clock) => z.object({
   address: z.string().trim().max(500).optional().transform((a) => a || undefined),
 });
 
-/** A validated, normalised citizen record. */
-export type CitizenInput = z.output<ReturnType<typeof citizenInput>>;
+/** A citizen record as supplied; after `parseCitizenInput` also validated and normalised. */
+export interface CitizenInput {
+  nationalId: string;
+  givenName: string;
+  familyName: string;
+  birthdate: string;
+  address?: string;
+}
 
 /**
  * Validates and normalises a citizen record. Throws AppError `invalid_national_id` when the ID is
@@ -80,7 +86,10 @@ export type CitizenInput = z.output<ReturnType<typeof citizenInput>>;
  */
 export function parseCitizenInput(value: unknown, clock: Clock): CitizenInput {
   const parsed = citizenInput(clock).safeParse(value);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    const { address, ...fields } = parsed.data;
+    return address ? { ...fields, address } : fields;
+  }
   const issues = parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message }));
   const fields = [...new Set(issues.map((i) => i.field))];
   const code = fields.includes('nationalId') ? 'invalid_national_id' : 'invalid_citizen';

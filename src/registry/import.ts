@@ -10,7 +10,7 @@ import { findCitizenByNationalId, isSameRecord, parseCitizenInput, type Change, 
 import { enrollCitizen, type EnrollDeps } from './enroll.ts';
 import { hasTemplate } from './templates.ts';
 
-/** The columns of a registry CSV, in this order in the header. */
+/** The columns a registry CSV header must name (in any order; other columns are ignored). */
 export const registryColumns = ['national_id', 'given_name', 'family_name', 'birthdate', 'address', 'photo'] as const;
 
 /** Enrollment dependencies plus the id of the embedding model the analyzer uses now. */

@@ -115,7 +115,9 @@ export function createApp({ provider, routers, logger, metrics, readiness, trust
   app.use(serveStatic(staticDir));
   const parse = bodyParser({ enableTypes: ['json', 'form'], jsonLimit: '16kb', formLimit: '16kb', encoding: 'utf-8' });
   for (const router of routers) {
-    app.use(async (ctx, next) => (ctx.is('multipart/form-data') ? next() : parse(ctx, next)));
+    // Bodies are parsed only for our own routes: oidc-provider parses its own.
+    const prefix = (router.opts.prefix ?? '/').split(':')[0];
+    app.use(async (ctx, next) => (ctx.path.startsWith(prefix) && !ctx.is('multipart/form-data') ? parse(ctx, next) : next()));
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

@@ -144,6 +144,11 @@ describeWithData('importRegistry', () => {
     await expect(importRegistry(deps(pool), { ...opts, csvPath: join(dir, 'bad-header.csv') })).rejects.toMatchObject({ code: 'invalid_input' });
   });
 
+  it('fails as a whole on a CSV that breaks off in a quoted field, after the rows before it', async () => {
+    writeFileSync(join(dir, 'broken.csv'), `${header}\n${rows[0]}\nKIT00001,"Kit,Harington,1986-12-26,,kit.jpg\n`);
+    await expect(importRegistry(deps(pool), { ...opts, csvPath: join(dir, 'broken.csv') })).rejects.toMatchObject({ code: 'invalid_input' });
+  });
+
   it('fails as a whole with file_not_found for a missing CSV', async () => {
     await expect(importRegistry(deps(pool), { ...opts, csvPath: join(dir, 'none.csv') })).rejects.toMatchObject({ code: 'file_not_found' });
   });

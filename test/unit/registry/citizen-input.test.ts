@@ -16,7 +16,7 @@ const rejectionOf = (value: unknown) => {
 describe('parseCitizenInput', () => {
   it('accepts a valid record and normalises it', () => {
     const input = parseCitizenInput({ ...valid, nationalId: ' ab123456 ', givenName: '  Ada ', address: '  1 Main St ' }, clock);
-    expect(input).toEqual({ ...valid, address: '1 Main St' });
+    expect(input).toStrictEqual({ ...valid, address: '1 Main St' });
   });
 
   it('treats an empty address as none', () => {
@@ -24,7 +24,7 @@ describe('parseCitizenInput', () => {
   });
 
   it('drops fields it does not know', () => {
-    expect(parseCitizenInput({ ...valid, status: 'deceased' }, clock)).toEqual(valid);
+    expect(parseCitizenInput({ ...valid, status: 'deceased' }, clock)).toStrictEqual(valid);
   });
 
   it.each([

@@ -1,0 +1,101 @@
+// End to end with openid-client 6 as an independent agency: discovery → PAR (PKCE, DPoP) →
+// authorization → the interaction through its JSON API with a genuine photo → consent → code →
+// token (private_key_jwt, DPoP) → ID token validated → userinfo; then the refusals.
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { decodeProtectedHeader } from 'jose';
+import * as client from 'openid-client';
+import { acrHigh, acrSubstantial, connectAgency, consentAndReturn, createAgencyKeys, interactionJson, startSignIn, verifyFace, type Agency } from '../helpers/agency.ts';
+import { describeWithData, face } from '../helpers/data.ts';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+
+describeWithData('sign-in end to end', () => {
+  let gw: TestGateway;
+  let pension: Agency;
+  let tax: Agency;
+  let citizenId: string;
+  const nationalId = 'OB19610804';
+
+  beforeAll(async () => {
+    gw = await startTestGateway();
+    citizenId = await gw.enroll(nationalId, face('obama', 'obama_1.jpg'));
+    const pensionKeys = await createAgencyKeys('pension-office');
+    const taxKeys = await createAgencyKeys('tax-office', 'https://tax.example/callback');
+    await gw.registerAgency({ clientId: pensionKeys.clientId, jwks: pensionKeys.jwks, scopes: ['openid', 'profile', 'national_id'] });
+    await gw.registerAgency({ clientId: taxKeys.clientId, jwks: taxKeys.jwks, scopes: ['openid', 'profile'], redirectUri: taxKeys.redirectUri });
+    pension = await connectAgency(gw.issuer, pensionKeys);
+    tax = await connectAgency(gw.issuer, taxKeys);
+  });
+  afterAll(() => gw?.close());
+
+  it('signs a citizen in with a genuine photo and gives the agency a verified ID token', async () => {
+    const s = await startSignIn(pension);
+    expect(s.landed.status).toBe(200);
+    const { it: interaction, start, submit } = await verifyFace(s, nationalId, [face('obama', 'obama_2.jpg')]);
+    expect(interaction).toMatchObject({ prompt: 'login', acr: acrSubstantial, client: { name: 'Agency pension-office' } });
+    expect(start.status).toBe(201);
+    expect(start.json).toMatchObject({ acr: acrSubstantial, actions: [], minFrames: 1 });
+    expect(submit.json).toMatchObject({ status: 'verified', redirectTo: expect.any(String) });
+
+    const back = await consentAndReturn(s, (submit.json as { redirectTo: string }).redirectTo);
+    const callback = new URL(back.location!);
+    expect(callback.origin + callback.pathname).toBe('https://agency.example/callback');
+    const tokens = await client.authorizationCodeGrant(pension.config, callback, {
+      pkceCodeVerifier: s.verifier, expectedNonce: s.nonce, expectedState: s.state, idTokenExpected: true,
+    }, undefined, { DPoP: s.DPoP });
+    expect(tokens.token_type.toLowerCase()).toBe('dpop');
+    const claims = tokens.claims()!;
+    expect(claims).toMatchObject({ iss: gw.issuer, aud: 'pension-office', nonce: s.nonce, acr: acrSubstantial });
+    expect(claims.amr).toEqual(['face', 'user']);
+    expect(Math.abs(Number(claims.auth_time) - Date.now() / 1000)).toBeLessThan(60);
+    expect(claims.sub).not.toBe(citizenId);
+    expect(['PS256', 'ES256']).toContain(decodeProtectedHeader(tokens.id_token!).alg);
+
+    const userinfo = await client.fetchUserInfo(pension.config, tokens.access_token, claims.sub, { DPoP: s.DPoP });
+    expect(userinfo).toMatchObject({ sub: claims.sub, given_name: 'Test', family_name: `Citizen ${nationalId}`, birthdate: '1961-08-04', national_id: nationalId });
+    expect(userinfo.address).toBeUndefined();
+
+    // The same session satisfies another substantial request, but never one for high.
+    const again = await startSignIn(pension, { browser: s.browser });
+    expect(again.landed.location ?? '').toContain('https://agency.example/callback');
+    const high = await startSignIn(pension, { browser: s.browser, acr: acrHigh });
+    expect(high.landed.status).toBe(200);
+    expect(await interactionJson(high, high.landed.url)).toMatchObject({ prompt: 'login', acr: acrHigh });
+
+    // The code was consumed: a second exchange fails (and revokes the grant, RFC 9700 §4.14.2).
+    await expect(client.authorizationCodeGrant(pension.config, callback, {
+      pkceCodeVerifier: s.verifier, expectedNonce: s.nonce, expectedState: s.state,
+    }, undefined, { DPoP: s.DPoP })).rejects.toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it('gives each agency its own pairwise subject and only the claims it is registered for', async () => {
+    const subs: string[] = [];
+    for (const agency of [pension, tax]) {
+      const s = await startSignIn(agency, { scope: 'openid profile' });
+      const { submit } = await verifyFace(s, nationalId, [face('obama', 'obama_2.jpg')]);
+      const back = await consentAndReturn(s, (submit.json as { redirectTo: string }).redirectTo);
+      const tokens = await client.authorizationCodeGrant(agency.config, new URL(back.location!), {
+        pkceCodeVerifier: s.verifier, expectedNonce: s.nonce, expectedState: s.state,
+      }, undefined, { DPoP: s.DPoP });
+      subs.push(tokens.claims()!.sub);
+    }
+    expect(subs[0]).not.toBe(subs[1]);
+    await expect(startSignIn(tax, { scope: 'openid national_id' })).rejects.toMatchObject({ error: 'invalid_scope' });
+  });
+
+  it('rejects an impostor and an unknown ID with the same outward answer, and issues no code', async () => {
+    const impostor = await startSignIn(pension);
+    const a = await verifyFace(impostor, nationalId, [face('biden', 'biden_1.jpg')]);
+    const unknown = await startSignIn(pension);
+    const b = await verifyFace(unknown, 'ZZ00000000', [face('biden', 'biden_1.jpg')]);
+    expect(a.submit.json).toMatchObject({ status: 'rejected', feedback: [{ code: 'not_verified' }], attemptsLeft: 2 });
+    expect(b.submit.json).toEqual(a.submit.json);
+    expect(Object.keys(b.start.json as object).sort()).toEqual(Object.keys(a.start.json as object).sort());
+    expect(a.submit.json).not.toHaveProperty('redirectTo');
+  });
+
+  it('asks for a retry with guidance when the photo has no usable face', async () => {
+    const s = await startSignIn(pension);
+    const { submit } = await verifyFace(s, nationalId, [face('_group', 'obama_and_biden_2.jpg')]);
+    expect(submit.json).toMatchObject({ status: 'retry', feedback: [{ code: 'multiple_faces' }], attemptsLeft: 3 });
+  });
+});
