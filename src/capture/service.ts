@@ -96,7 +96,9 @@ export function createCaptureService(deps: CaptureDeps) {
       await saveFlow(db, flow, applyEvent(flow, { type: 'retry' }, clock(), limits), { error: isAppError(err) ? err.code : 'internal_error' });
       throw err;
     }
-    const decision = decide(analyses, { flow, template: await template(flow.citizenId, analyses), config });
+    // Frames without a face never reach the match: no template is read for them.
+    const embedded = analyses.every((a) => a.face?.embedding);
+    const decision = decide(analyses, { flow, template: embedded ? await template(flow.citizenId, analyses) : undefined, config });
     const event: CaptureEvent = { type: decision.outcome };
     const next = applyEvent(flow, event, clock(), limits);
     const status = next.state === 'verified' ? 'verified' : decision.outcome === 'retry' && next.state === 'open' ? 'retry' : 'rejected';

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { loadConfig } from '../../config/load.ts';
 import { registerEvalCommands } from './eval-commands.ts';
 import { registerFaceCommands } from './face-commands.ts';
+import { registerOidcCommands } from './oidc-commands.ts';
 import { registerRegistryCommands } from './registry-commands.ts';
 import { fail } from './output.ts';
 
@@ -28,4 +29,5 @@ try {
 registerFaceCommands(program, config, run);
 registerEvalCommands(program, config, run);
 registerRegistryCommands(program, config, run);
+registerOidcCommands(program, config, run);
 await program.parseAsync(process.argv);

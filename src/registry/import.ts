@@ -34,7 +34,7 @@ export interface ImportOptions {
 }
 
 /** Codes of a rejected row: the catalogue's, plus a national ID seen earlier in the same file. */
-export type RejectionCode = ErrorCode | 'duplicate_national_id';
+export type RejectionCode = ErrorCode;
 
 export interface RejectedRow { line: number; nationalId?: string; code: RejectionCode; message: string }
 

@@ -32,8 +32,7 @@ function errorHandler(logger: Logger): Koa.Middleware {
     try {
       await next();
     } catch (thrown) {
-      const known = isAppError(thrown) || (thrown as { status?: number }).status === 413 ? toAppError(thrown) : undefined;
-      const err = known ?? badRequestOf(thrown) ?? new AppError('internal_error');
+      const err = isAppError(thrown) ? toAppError(thrown) : badRequestOf(thrown) ?? new AppError('internal_error');
       if (err.status >= 500) logger.error({ err: thrown, requestId: ctx.state.requestId }, 'request failed');
       ctx.status = err.status;
       const message = err.expose ? err.message : 'Something went wrong on our side.';
@@ -50,6 +49,7 @@ function errorHandler(logger: Logger): Koa.Middleware {
 /** Body-parser and koa HTTP errors (malformed JSON, wrong charset) are the caller's fault: 400. */
 function badRequestOf(thrown: unknown): AppError | undefined {
   const status = (thrown as { status?: number }).status;
+  if (status === 413) return new AppError('body_too_large');
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return new AppError('invalid_input', status === 415 ? 'unsupported content type' : 'the request body could not be read');
   }

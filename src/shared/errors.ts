@@ -36,6 +36,8 @@ export const errorCatalogue = {
   not_ready: { status: 503, expose: true, message: 'The service is starting or unavailable. Try again shortly.' },
   model_missing: { status: 500, expose: false, message: 'A face model file is missing.' },
   model_mismatch: { status: 500, expose: false, message: 'A face model file does not match its pinned checksum.' },
+  body_too_large: { status: 413, expose: true, message: 'The request body is larger than allowed.' },
+  duplicate_national_id: { status: 409, expose: true, message: 'This national ID appears more than once in the file.' },
   invalid_input: { status: 400, expose: true, message: 'The request is not valid.' },
   invalid_config: { status: 500, expose: false, message: 'The configuration is not valid.' },
   file_not_found: { status: 404, expose: true, message: 'The file was not found.' },

@@ -53,7 +53,7 @@ export async function interactionJson(s: Pick<SignIn, 'browser'>, interactionUrl
 /** Posts frames as multipart, as the page does. */
 export function framesBody(frames: Uint8Array[], type = 'image/jpeg'): FormData {
   const form = new FormData();
-  frames.forEach((f, i) => form.append('frame', new Blob([f], { type }), `frame-${i}.jpg`));
+  frames.forEach((f, i) => form.append('frame', new Blob([new Uint8Array(f)], { type }), `frame-${i}.jpg`));
   return form;
 }
 

@@ -1,0 +1,100 @@
+// `facegate serve | clients add | clients list | keys rotate | keys list`: the provider's agencies
+// and signing keys from the command line. Every change is written to the audit trail.
+import type { Command } from 'commander';
+import type { Config } from '../../config/schema.ts';
+import { createAudit } from '../audit/log.ts';
+import { openDatabase, type Db } from '../db/knex.ts';
+import { migrateLatest } from '../db/migrate.ts';
+import { buildAgencyMetadata, listClients, registerClient } from '../oidc/clients.ts';
+import { ensureSigningKeys, listSigningKeys, rotateSigningKeys } from '../oidc/keys.ts';
+import { createLogger } from '../server/logger.ts';
+import { AppError } from '../shared/errors.ts';
+import { createSealer } from '../shared/sealed.ts';
+import { print, readInput, type OutputOptions } from './output.ts';
+
+type Run = (json: boolean, body: () => Promise<void>) => Promise<void>;
+
+async function withDb<T>(config: Readonly<Config>, body: (db: Db) => Promise<T>): Promise<T> {
+  const db = openDatabase(config.database);
+  try {
+    await migrateLatest(db, config.database.schema);
+    return await body(db);
+  } finally {
+    await db.destroy();
+  }
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(/[ ,]+/).filter(Boolean)];
+
+interface ClientsAddOptions extends OutputOptions {
+  clientId: string; name: string; redirectUri: string[]; jwks?: string; jwksUri?: string; sector?: string; scopes?: string[];
+}
+
+export function registerOidcCommands(program: Command, config: Readonly<Config>, run: Run): void {
+  program.command('serve')
+    .description('Start the gateway (same as npm start)')
+    // Imported here so that the other commands do not load the provider.
+    .action(async () => (await import('../server/serve.ts')).serve(config, createLogger(config)));
+
+  const clients = program.command('clients').description('Agencies (OIDC clients)');
+  clients.command('add')
+    .description('Register an agency: private_key_jwt, PAR, PKCE, DPoP, pairwise sub; prints the registered metadata')
+    .requiredOption('--client-id <id>', 'client_id')
+    .requiredOption('--name <name>', 'name shown to citizens on the consent page')
+    .requiredOption('--redirect-uri <uri>', 'redirect URI (repeat for several, one host)', collect)
+    .option('--jwks <file>', 'the agency public JWKS (JSON file)')
+    .option('--jwks-uri <url>', 'where the agency publishes its JWKS (https)')
+    .option('--sector <host>', 'pairwise sector (default: the redirect host)')
+    .option('--scopes <list>', 'scopes the agency may ask for (openid,profile,national_id,address)', collect)
+    .option('--json', 'JSON output')
+    .action((o: ClientsAddOptions) => run(Boolean(o.json), async () => {
+      if (Boolean(o.jwks) === Boolean(o.jwksUri)) throw new AppError('invalid_client_metadata', 'give exactly one of --jwks FILE or --jwks-uri URL');
+      let jwks: object | undefined;
+      if (o.jwks) {
+        try {
+          jwks = JSON.parse(Buffer.from(await readInput(o.jwks)).toString('utf8')) as object;
+        } catch (err) {
+          if ((err as { code?: string }).code === 'file_not_found') throw err;
+          throw new AppError('invalid_client_metadata', `${o.jwks}: not a JSON file`);
+        }
+      }
+      const metadata = buildAgencyMetadata({
+        clientId: o.clientId, name: o.name, redirectUris: o.redirectUri, jwks, jwksUri: o.jwksUri, sector: o.sector, scopes: o.scopes,
+      });
+      await withDb(config, async (db) => {
+        await registerClient(db, metadata);
+        await createAudit(db)({ type: 'client.registered', outcome: 'success', clientId: o.clientId, details: { scope: metadata.scope, redirect_uris: metadata.redirect_uris } });
+      });
+      print(o, metadata, () => JSON.stringify(metadata, null, 2));
+    }));
+  clients.command('list')
+    .description('Registered agencies')
+    .option('--json', 'JSON output')
+    .action((o: OutputOptions) => run(Boolean(o.json), async () => {
+      const all = await withDb(config, listClients);
+      print(o, all, () => all.map((c) => `${c.client_id}\t${String(c.client_name)}\t${String(c.scope)}\t${(c.redirect_uris as string[]).join(' ')}`).join('\n') || '(none)');
+    }));
+
+  const keys = program.command('keys').description('Signing keys of the provider');
+  keys.command('rotate')
+    .description('Promote the staged keys to signing, retire the current ones (still published), stage new ones; restart instances after')
+    .option('--json', 'JSON output')
+    .action((o: OutputOptions) => run(Boolean(o.json), async () => {
+      const sealer = createSealer(config.secrets.dataKeys, config.secrets.dataKeyId);
+      const result = await withDb(config, async (db) => {
+        await ensureSigningKeys(db, sealer);
+        const r = await rotateSigningKeys(db, sealer);
+        await createAudit(db)({ type: 'keys.rotated', outcome: 'success', details: r });
+        return r;
+      });
+      print(o, result, () => [`promoted ${result.promoted.join(', ')}`, `retired  ${result.retired.join(', ')}`, `staged   ${result.staged.join(', ')}`, 'restart every instance to sign with the promoted keys'].join('\n'));
+    }));
+  keys.command('list')
+    .description('Published keys and their status (active signs; next is published, signs after the next rotation; retired only verifies)')
+    .option('--json', 'JSON output')
+    .action((o: OutputOptions) => run(Boolean(o.json), async () => {
+      const sealer = createSealer(config.secrets.dataKeys, config.secrets.dataKeyId);
+      const all = await withDb(config, async (db) => { await ensureSigningKeys(db, sealer); return listSigningKeys(db); });
+      print(o, all, () => all.map((k) => `${k.status.padEnd(8)}${k.alg}\t${k.kid}\t${new Date(k.createdAt).toISOString()}`).join('\n'));
+    }));
+}

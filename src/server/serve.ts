@@ -1,0 +1,29 @@
+// Runs the gateway as a process: build it, listen, and shut down gracefully on SIGTERM/SIGINT
+// (stop accepting, let requests in flight finish within the grace period, close pool and db).
+import { createServer } from 'node:http';
+import type { Config } from '../../config/schema.ts';
+import { createGateway } from './gateway.ts';
+import type { Logger } from './logger.ts';
+
+export async function serve(config: Readonly<Config>, logger: Logger): Promise<void> {
+  const gateway = await createGateway(config, { logger });
+  const server = createServer(gateway.app.callback());
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(config.server.port, config.server.host, resolve));
+  logger.info({ issuer: config.server.issuer, port: config.server.port, demo: config.demo.enabled ? `${config.server.issuer}/demo` : false }, 'facegate listening');
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => { logger.warn('grace period over; closing connections'); server.closeAllConnections(); }, config.server.shutdownGraceMs);
+    force.unref();
+    server.close(() => {
+      gateway.close().then(() => { logger.info('stopped'); process.exit(0); }, (err) => { logger.error({ err }, 'close failed'); process.exit(1); });
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
