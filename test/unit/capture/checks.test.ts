@@ -1,0 +1,210 @@
+// The capture checks (src/capture/checks.ts) and the decision over them (src/capture/decide.ts),
+// on synthetic analyses: unit-vector embeddings of length 512, chosen liveness scores and quality codes.
+import { describe, expect, it } from '@jest/globals';
+import { loadConfig } from '../../../config/load.ts';
+import type { ImageAnalysis } from '../../../src/biometrics/engine.ts';
+import type { QualityCode } from '../../../src/biometrics/quality.ts';
+import { checkLiveness, checkMatch, checkQuality, checkSamePerson, fuseEmbeddings, type CheckContext, type Frames } from '../../../src/capture/checks.ts';
+import { decide } from '../../../src/capture/decide.ts';
+import type { CaptureFlow } from '../../../src/capture/flow.ts';
+import { acrHigh, acrSubstantial, type Acr } from '../../../src/oidc/acr.ts';
+
+const config = loadConfig({});
+const t0 = 1_700_000_000_000;
+const dim = 512;
+const { substantial, high } = config.biometrics.match;
+const liveT = config.biometrics.liveness.threshold;
+
+/** The unit vector along axis `i`. */
+const axis = (i: number): number[] => Array.from({ length: dim }, (_, k) => (k === i ? 1 : 0));
+/** A unit vector at cosine `c` to axis `a`, the rest along axis `b` (orthogonal to `a`). */
+const at = (c: number, a = 0, b = 1): number[] => axis(a).map((v, k) => c * v + Math.sqrt(1 - c * c) * axis(b)[k]);
+const norm = (v: ArrayLike<number>) => Math.hypot(...Array.from(v));
+const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((s, x, i) => s + x * b[i], 0);
+
+type FrameSpec = { embedding?: number[]; liveness?: number; codes?: QualityCode[] };
+const analysis = (spec: FrameSpec = {}): Frames[number] => {
+  const { embedding = axis(0), codes = [] } = spec;
+  const liveness = 'liveness' in spec ? spec.liveness : 0.9;
+  const box = { x1: 100, y1: 100, x2: 300, y2: 340 };
+  return {
+    image: { format: 'jpeg', width: 640, height: 480 },
+    faces: [{ box, score: 0.99 }],
+    face: { box, score: 0.99, landmarks: [], pose: { yaw: 0, pitch: 0, roll: 0 }, eyesOpen: [0.9, 0.9], embedding, liveness },
+    quality: { grade: 'capture', ok: codes.length === 0, codes, measures: [] },
+    models: {},
+    timings: { total: 1 },
+  };
+};
+const frames = (...specs: FrameSpec[]): Frames => specs.map(analysis);
+const live = (...scores: number[]): Frames => frames(...scores.map((liveness) => ({ liveness })));
+
+const flow = (acr: Acr = acrSubstantial): CaptureFlow => ({
+  id: 'flow-1', interactionUid: 'uid-1', clientId: 'tax.agency', citizenId: 'citizen-1', purpose: 'sign_in', acr,
+  actions: [], state: 'open', attemptsUsed: 0, submissions: 0, version: 1, expiresAt: t0 + 300_000, createdAt: t0, updatedAt: t0,
+});
+const template = new Float32Array(axis(0));
+const ctx = (over: Partial<CheckContext> = {}): CheckContext => ({ flow: flow(), template, config, ...over });
+
+describe('fuseEmbeddings', () => {
+  it('returns a unit vector', () => {
+    expect(norm(fuseEmbeddings(frames({ embedding: axis(0) }, { embedding: at(0.5, 0, 2) }, { embedding: axis(3) })))).toBeCloseTo(1, 5);
+  });
+
+  it('points along the mean of the frames', () => {
+    const fused = fuseEmbeddings(frames({ embedding: axis(0) }, { embedding: axis(1) }));
+    expect(fused[0]).toBeCloseTo(Math.SQRT1_2, 5);
+    expect(fused[1]).toBeCloseTo(Math.SQRT1_2, 5);
+  });
+
+  it('keeps a single frame\'s direction', () => {
+    expect(dot(fuseEmbeddings(frames({ embedding: at(0.8) })), template)).toBeCloseTo(0.8, 5);
+  });
+});
+
+describe('checkQuality', () => {
+  it('passes when no frame has a quality code', () => {
+    expect(checkQuality(frames({}, {}))).toEqual({ name: 'quality', outcome: 'pass' });
+  });
+
+  it('asks for a retry with the most frequent code first', () => {
+    const result = checkQuality(frames({ codes: ['too_dark'] }, { codes: ['blurry', 'too_dark'] }, { codes: ['blurry'] }, { codes: ['blurry'] }));
+    expect(result).toEqual({ name: 'quality', outcome: 'retry', code: 'blurry', codes: ['blurry', 'too_dark'] });
+  });
+
+  it('asks for a retry when only one frame of several has a code', () => {
+    expect(checkQuality(frames({}, { codes: ['face_turned'] }, {}))).toMatchObject({ outcome: 'retry', code: 'face_turned' });
+  });
+});
+
+describe('checkSamePerson', () => {
+  it('passes a single frame', () => {
+    expect(checkSamePerson(frames({ embedding: axis(0) }), ctx()).outcome).toBe('pass');
+  });
+
+  it('passes frames of one person', () => {
+    const result = checkSamePerson(frames({ embedding: axis(0) }, { embedding: at(0.9) }, { embedding: at(0.85, 0, 2) }), ctx());
+    expect(result).toMatchObject({ name: 'same_person', outcome: 'pass', threshold: substantial });
+  });
+
+  it('fails when one frame of four is another person (orthogonal embedding)', () => {
+    const a = { embedding: axis(0) };
+    expect(checkSamePerson(frames(a, a, a, { embedding: axis(1) }), ctx())).toMatchObject({ outcome: 'fail', code: 'not_live' });
+  });
+
+  // BUG (src/capture/checks.ts:51-53): each frame is compared with the fused mean, which contains the
+  // frame itself. An orthogonal frame among n-1 identical ones scores 1/sqrt((n-1)^2+1): 0.447 for
+  // three frames (the minimum at high), above the 0.41 threshold.
+  it.failing('fails when one frame of three is another person (orthogonal embedding)', () => {
+    const a = { embedding: axis(0) };
+    expect(checkSamePerson(frames(a, a, { embedding: axis(1) }), ctx()).outcome).toBe('fail');
+  });
+
+  // BUG (same lines): two frames of two unrelated people (cosine 0) each score sqrt(1/2) = 0.707
+  // against their own mean; the check can only fail when their cosine is below 2*0.41^2-1 = -0.66.
+  it.failing('fails when two frames show two different people', () => {
+    expect(checkSamePerson(frames({ embedding: axis(0) }, { embedding: axis(1) }), ctx()).outcome).toBe('fail');
+  });
+});
+
+describe('checkLiveness', () => {
+  it('passes when every frame is live', () => {
+    expect(checkLiveness(live(0.9, 0.8, 0.95), ctx())).toMatchObject({ name: 'liveness', outcome: 'pass', threshold: liveT });
+  });
+
+  it('fails when one frame of three is live', () => {
+    expect(checkLiveness(live(0.99, 0.2, 0.1), ctx())).toMatchObject({ outcome: 'fail', code: 'not_live' });
+  });
+
+  it('passes when two frames of three are live and the median reaches the threshold', () => {
+    expect(checkLiveness(live(0.9, 0.8, 0.1), ctx()).outcome).toBe('pass');
+  });
+
+  it('reports the median as the score', () => {
+    expect(checkLiveness(live(0.9, 0.8, 0.1), ctx()).score).toBeCloseTo(0.8, 10);
+  });
+
+  it('fails when the median is below the threshold although half the frames are live', () => {
+    const result = checkLiveness(live(0.2, 0.2, 0.55, 0.55), ctx());
+    expect(result.score).toBeLessThan(liveT);
+    expect(result.outcome).toBe('fail');
+  });
+
+  it('fails when the median passes but the live share is below capture.minLiveFraction', () => {
+    const strict = loadConfig({}, { capture: { minLiveFraction: 0.8 } });
+    const result = checkLiveness(live(0.9, 0.9, 0.1), ctx({ config: strict }));
+    expect(result.score).toBeGreaterThanOrEqual(liveT);
+    expect(result.outcome).toBe('fail');
+  });
+
+  it('counts a frame without a liveness score as not live', () => {
+    expect(checkLiveness(frames({ liveness: undefined }), ctx()).outcome).toBe('fail');
+  });
+});
+
+describe('checkMatch', () => {
+  const between = (substantial + high) / 2;
+
+  it('passes at substantial just above the substantial threshold', () => {
+    expect(checkMatch(frames({ embedding: at(substantial + 0.005) }), ctx())).toMatchObject({ name: 'match', outcome: 'pass', threshold: substantial });
+  });
+
+  it('fails at substantial just below the substantial threshold', () => {
+    expect(checkMatch(frames({ embedding: at(substantial - 0.005) }), ctx())).toMatchObject({ outcome: 'fail', code: 'no_match' });
+  });
+
+  it('fails at high a score that passes at substantial', () => {
+    const probe = frames({ embedding: at(between) });
+    expect(checkMatch(probe, ctx()).outcome).toBe('pass');
+    expect(checkMatch(probe, ctx({ flow: flow(acrHigh) }))).toMatchObject({ outcome: 'fail', code: 'no_match', threshold: high });
+  });
+
+  it('passes at high just above the high threshold', () => {
+    expect(checkMatch(frames({ embedding: at(high + 0.005) }), ctx({ flow: flow(acrHigh) })).outcome).toBe('pass');
+  });
+
+  it('reports the cosine of the fused probe as the score', () => {
+    expect(checkMatch(frames({ embedding: at(0.7) }), ctx()).score).toBeCloseTo(0.7, 5);
+  });
+
+  it('fails with no_match when the citizen has no template', () => {
+    expect(checkMatch(frames({}), ctx({ template: undefined }))).toMatchObject({ outcome: 'fail', code: 'no_match', threshold: substantial });
+  });
+});
+
+describe('decide', () => {
+  const names = (d: ReturnType<typeof decide>) => d.checks.map((c) => c.name);
+
+  it('asks for a retry on a quality problem and runs no other check', () => {
+    const d = decide(frames({ codes: ['too_dark'] }, {}), ctx());
+    expect(d).toMatchObject({ outcome: 'retry', code: 'too_dark' });
+    expect(names(d)).toEqual(['quality']);
+  });
+
+  it('fails at same_person and stops there', () => {
+    const a = { embedding: axis(0) };
+    const d = decide(frames(a, a, a, { embedding: axis(1) }), ctx());
+    expect(d).toMatchObject({ outcome: 'failed', code: 'not_live' });
+    expect(names(d)).toEqual(['quality', 'same_person']);
+  });
+
+  it('fails at liveness and does not run the match', () => {
+    const d = decide(live(0.1, 0.2, 0.3), ctx());
+    expect(d).toMatchObject({ outcome: 'failed', code: 'not_live' });
+    expect(names(d)).toEqual(['quality', 'same_person', 'liveness']);
+  });
+
+  it('fails at match with no_match', () => {
+    const d = decide(frames({ embedding: axis(1) }), ctx());
+    expect(d).toMatchObject({ outcome: 'failed', code: 'no_match' });
+    expect(names(d)).toEqual(['quality', 'same_person', 'liveness', 'match']);
+  });
+
+  it('verifies when every check passes, listing each check in order', () => {
+    const d = decide(frames({ embedding: at(0.8) }, { embedding: at(0.75) }, { embedding: at(0.78) }), ctx({ flow: flow(acrHigh) }));
+    expect(d.outcome).toBe('verified');
+    expect(d.code).toBeUndefined();
+    expect(names(d)).toEqual(['quality', 'same_person', 'liveness', 'match']);
+    expect(d.checks.every((c) => c.outcome === 'pass')).toBe(true);
+  });
+});
