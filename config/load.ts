@@ -12,10 +12,13 @@ function isTree(value: unknown): value is Tree {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Settings that are replaced as a whole, never merged key by key (a keyring is one value). */
+const wholeValues = new Set(['dataKeys']);
+
 function merge(base: Tree, over: Tree): Tree {
   const out: Tree = { ...base };
   for (const [key, value] of Object.entries(over)) {
-    out[key] = isTree(value) && isTree(out[key]) ? merge(out[key] as Tree, value) : value;
+    out[key] = isTree(value) && isTree(out[key]) && !wholeValues.has(key) ? merge(out[key] as Tree, value) : value;
   }
   return out;
 }

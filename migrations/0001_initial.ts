@@ -66,6 +66,8 @@ export async function up(db: Knex): Promise<void> {
     t.bigInteger('retired_at');
     t.index(['status']);
   });
+  // At most one active and one staged key per algorithm, even with several instances starting at once.
+  await db.raw("CREATE UNIQUE INDEX signing_keys_one_per_status ON signing_keys (alg, status) WHERE status IN ('active', 'next')");
 
   await db.schema.createTable('capture_sessions', (t) => {
     t.string('id', 64).primary();

@@ -45,13 +45,15 @@ export function checkQuality(analyses: ImageAnalysis[]): CheckResult {
   return { name: 'quality', outcome: 'retry', code: codes[0], codes };
 }
 
-/** All frames show one person: each frame against the fused probe, at the substantial threshold. */
+/**
+ * All frames show one person: each frame against the fused probe of the *other* frames (a frame
+ * must not vouch for itself), at the substantial threshold.
+ */
 export function checkSamePerson(frames: Frames, { config }: CheckContext): CheckResult {
   if (frames.length < 2) return { name: 'same_person', outcome: 'pass' };
-  const probe = fuseEmbeddings(frames);
   const threshold = config.biometrics.match.substantial;
-  const score = Math.min(...frames.map((f) => cosineSimilarity(f.face.embedding!, probe)));
-  return { name: 'same_person', outcome: score >= threshold ? 'pass' : 'fail', code: score >= threshold ? undefined : 'not_live', score, threshold };
+  const score = Math.min(...frames.map((f, i) => cosineSimilarity(f.face.embedding!, fuseEmbeddings(frames.filter((_, j) => j !== i)))));
+  return { name: 'same_person', outcome: score >= threshold ? 'pass' : 'fail', code: score >= threshold ? undefined : 'no_match', score, threshold };
 }
 
 /**

@@ -1,9 +1,10 @@
 // The capture session as a small state machine: a versioned record changed only by
 // applyEvent() over the transition table below. Pure: no I/O, the clock is passed in.
 //
+//   every event counts one submission; at maxSubmissions an open flow ─▶ rejected
 //   open ──verified──▶ verified
-//   open ──retry─────▶ open      (submissions+1; at maxSubmissions ─▶ rejected)
-//   open ──failed────▶ open      (attempts+1;    at maxAttempts    ─▶ rejected)
+//   open ──retry─────▶ open
+//   open ──failed────▶ open      (attempts+1; at maxAttempts ─▶ rejected)
 //   open ──(now ≥ expiresAt)──▶ expired
 //   verified | rejected | expired: final
 import type { Acr } from '../oidc/acr.ts';

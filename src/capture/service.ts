@@ -113,7 +113,8 @@ export function createCaptureService(deps: CaptureDeps) {
     });
     deps.observe?.({ level: levelOf(flow.acr), status, code: decision.code }, analyses);
     // Outwardly, every failed attempt reads the same: not_verified. The audit keeps the reason.
-    const codes = decision.outcome === 'retry' ? (decision.checks[0].codes ?? []).slice(0, 3) : decision.outcome === 'failed' ? ['not_verified' as const] : [];
+    const retryCodes = decision.checks.at(-1)?.codes ?? (decision.code ? [decision.code] : []);
+    const codes = decision.outcome === 'retry' ? retryCodes.slice(0, 3) : decision.outcome === 'failed' ? ['not_verified' as const] : [];
     return { status, feedback: codes.map(feedbackOf), attemptsLeft: attemptsLeft(next, limits), flow: next };
   }
 

@@ -35,8 +35,8 @@ async function newKey(alg: SigningAlg, status: KeyStatus, sealer: Sealer, now: n
 
 /**
  * Makes sure every algorithm has an active and a staged (`next`) key; returns what it created.
- * Runs at every start; idempotent. Two instances starting at once on an empty table race on the
- * insert, so the loser reads what the winner wrote.
+ * Runs at every start; idempotent. Two instances starting at once race on the insert; the partial
+ * unique index on (alg, status) keeps the first and the other's insert is ignored.
  */
 export async function ensureSigningKeys(db: Db, sealer: Sealer, now = Date.now()): Promise<string[]> {
   const created: string[] = [];
@@ -45,8 +45,9 @@ export async function ensureSigningKeys(db: Db, sealer: Sealer, now = Date.now()
     for (const status of ['active', 'next'] as const) {
       if (rows.some((r) => r.alg === alg && r.status === status)) continue;
       const row = await newKey(alg, status, sealer, now);
-      await db('signing_keys').insert(row);
-      created.push(`${alg} ${status} ${row.kid}`);
+      // Another instance may have won the race: the unique index keeps one, this insert is dropped.
+      await db('signing_keys').insert(row).onConflict().ignore();
+      if (await db('signing_keys').where({ kid: row.kid }).first()) created.push(`${alg} ${status} ${row.kid}`);
     }
   }
   return created;

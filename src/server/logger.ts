@@ -6,13 +6,12 @@ import type { Config } from '../../config/schema.ts';
 export type { Logger };
 
 /** Paths pino replaces with "[redacted]" (any depth listed explicitly: pino has no deep wildcard). */
+const personal = ['nationalId', 'national_id', 'givenName', 'familyName', 'given_name', 'family_name', 'birthdate', 'address', 'frame', 'frames', 'embedding', 'secret', 'token', 'access_token', 'id_token', 'client_assertion'];
+
+/** Paths pino replaces with "[redacted]": each personal field at the top and two levels down. */
 export const redactPaths = [
-  'nationalId', '*.nationalId', '*.*.nationalId', 'national_id', '*.national_id', '*.*.national_id',
-  'givenName', '*.givenName', 'familyName', '*.familyName', 'given_name', '*.given_name', 'family_name', '*.family_name',
-  'birthdate', '*.birthdate', 'address', '*.address',
-  'req.headers.cookie', 'req.headers.authorization', 'req.headers.dpop', 'req.headers["x-csrf-token"]',
-  'res.headers["set-cookie"]', 'frame', '*.frame', 'frames', '*.frames', 'embedding', '*.embedding',
-  'secret', '*.secret', 'token', '*.token', 'access_token', 'id_token', 'client_assertion',
+  ...personal.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]),
+  'req.headers.cookie', 'req.headers.authorization', 'req.headers.dpop', 'req.headers["x-csrf-token"]', 'res.headers["set-cookie"]',
 ];
 
 /** The process logger; `destination` lets tests capture lines. */

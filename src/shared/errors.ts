@@ -16,6 +16,7 @@ export const errorCatalogue = {
   uneven_light: { status: 422, expose: true, message: 'One side of the face is in shadow. Face the light evenly.' },
   face_turned: { status: 422, expose: true, message: 'Face the camera directly and keep your head straight.' },
   eyes_closed: { status: 422, expose: true, message: 'Keep your eyes open.' },
+  challenge_failed: { status: 422, expose: true, message: 'We could not see every movement we asked for. Start by looking straight at the camera, then follow each instruction in order.' },
   not_live: { status: 403, expose: true, message: 'The check could not confirm a live person in front of the camera.' },
   no_match: { status: 403, expose: true, message: 'The face could not be verified.' },
   not_verified: { status: 403, expose: true, message: 'We could not confirm it is you. Check that you entered your own ID number, face the camera in good light, and try again.' },

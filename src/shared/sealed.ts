@@ -33,10 +33,11 @@ export function createSealer(keys: Readonly<Record<string, string>>, activeKeyId
       return { keyId: activeKeyId, iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), ciphertext: ciphertext.toString('base64') };
     },
     open(sealed, aad) {
-      const decipher = createDecipheriv('aes-256-gcm', key(sealed.keyId), Buffer.from(sealed.iv, 'base64'));
+      // The full 16-byte tag only: Node would otherwise accept tags cut down to 4 bytes.
+      const decipher = createDecipheriv('aes-256-gcm', key(sealed.keyId), Buffer.from(sealed.iv, 'base64'), { authTagLength: 16 });
       decipher.setAAD(Buffer.from(aad));
-      decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'));
       try {
+        decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'));
         return Buffer.concat([decipher.update(Buffer.from(sealed.ciphertext, 'base64')), decipher.final()]);
       } catch {
         throw new AppError('internal_error', 'sealed data failed authentication (altered, or bound to another row)');

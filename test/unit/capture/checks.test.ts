@@ -89,20 +89,18 @@ describe('checkSamePerson', () => {
 
   it('fails when one frame of four is another person (orthogonal embedding)', () => {
     const a = { embedding: axis(0) };
-    expect(checkSamePerson(frames(a, a, a, { embedding: axis(1) }), ctx())).toMatchObject({ outcome: 'fail', code: 'not_live' });
+    expect(checkSamePerson(frames(a, a, a, { embedding: axis(1) }), ctx())).toMatchObject({ outcome: 'fail', code: 'no_match' });
   });
 
-  // BUG (src/capture/checks.ts:51-53): each frame is compared with the fused mean, which contains the
-  // frame itself. An orthogonal frame among n-1 identical ones scores 1/sqrt((n-1)^2+1): 0.447 for
-  // three frames (the minimum at high), above the 0.41 threshold.
-  it.failing('fails when one frame of three is another person (orthogonal embedding)', () => {
+  // Against a fused mean that contained the frame itself, an orthogonal frame among two identical
+  // ones scored 0.447, above the 0.41 threshold: each frame is compared with the others only.
+  it('fails when one frame of three is another person (orthogonal embedding)', () => {
     const a = { embedding: axis(0) };
     expect(checkSamePerson(frames(a, a, { embedding: axis(1) }), ctx()).outcome).toBe('fail');
   });
 
-  // BUG (same lines): two frames of two unrelated people (cosine 0) each score sqrt(1/2) = 0.707
-  // against their own mean; the check can only fail when their cosine is below 2*0.41^2-1 = -0.66.
-  it.failing('fails when two frames show two different people', () => {
+  // Two unrelated people (cosine 0) scored 0.707 against their own mean before that change.
+  it('fails when two frames show two different people', () => {
     expect(checkSamePerson(frames({ embedding: axis(0) }, { embedding: axis(1) }), ctx()).outcome).toBe('fail');
   });
 });
@@ -184,7 +182,7 @@ describe('decide', () => {
   it('fails at same_person and stops there', () => {
     const a = { embedding: axis(0) };
     const d = decide(frames(a, a, a, { embedding: axis(1) }), ctx());
-    expect(d).toMatchObject({ outcome: 'failed', code: 'not_live' });
+    expect(d).toMatchObject({ outcome: 'failed', code: 'no_match' });
     expect(names(d)).toEqual(['quality', 'same_person']);
   });
 
