@@ -41,6 +41,7 @@ export const envMap: Record<string, { path: string[]; parse: (v: string) => unkn
   FACEGATE_ISSUER: { path: ['server', 'issuer'], parse: String },
   FACEGATE_TRUST_PROXY: { path: ['server', 'trustProxy'], parse: bool },
   FACEGATE_LOG_LEVEL: { path: ['server', 'logLevel'], parse: String },
+  FACEGATE_SHUTDOWN_GRACE_MS: { path: ['server', 'shutdownGraceMs'], parse: Number },
   DATABASE_URL: { path: ['database', 'url'], parse: String, secret: true },
   DATABASE_SCHEMA: { path: ['database', 'schema'], parse: String },
   FACEGATE_COOKIE_KEYS: { path: ['secrets', 'cookieKeys'], parse: list, secret: true },

@@ -3,6 +3,7 @@
 // Protocol state stays in oidc-provider (interactionDetails / interactionResult).
 import type {} from '@koa/bodyparser'; // ctx.request.body
 import Router from '@koa/router';
+import { z } from 'zod';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Config } from '../../config/schema.ts';
@@ -112,8 +113,9 @@ export function createInteractionRouter({ provider, capture, csrf, config, audit
   router.post('/capture/:captureId/frames', async (ctx) => {
     const d = await details(ctx);
     csrf.verify(d.uid, ctx.get('x-csrf-token'));
-    const { files } = await readMultipart(ctx, 'frame', maxFrames, maxBytes);
-    const result = await capture.submit({ interactionUid: d.uid, captureId: ctx.params.captureId, frames: files });
+    const { files, fields } = await readMultipart(ctx, 'frame', maxFrames, maxBytes);
+    const timestamps = parseTimestamps(fields.timestamps, files.length);
+    const result = await capture.submit({ interactionUid: d.uid, captureId: ctx.params.captureId, frames: files, timestamps });
     const redirectTo = result.status === 'verified' ? await finishLogin(ctx, d, result.flow.citizenId!, result.flow.acr) : undefined;
     ctx.body = { status: result.status, feedback: result.feedback, attemptsLeft: result.attemptsLeft, ...(redirectTo ? { redirectTo } : {}) };
   });
@@ -172,6 +174,24 @@ export function createInteractionRouter({ provider, capture, csrf, config, audit
   });
 
   return router;
+}
+
+const timestampsSchema = z.array(z.number().finite().nonnegative()).max(64);
+
+/** The client's capture times (ms), one per frame and in order; untrusted, kept for the audit trail. */
+function parseTimestamps(raw: string | undefined, frames: number): number[] | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new AppError('invalid_input', 'timestamps must be a JSON array of numbers');
+  }
+  const ts = timestampsSchema.safeParse(parsed);
+  if (!ts.success || ts.data.length !== frames || ts.data.some((t, i) => i > 0 && t < ts.data[i - 1])) {
+    throw new AppError('invalid_input', 'timestamps must be one non-decreasing number (ms) per frame');
+  }
+  return ts.data;
 }
 
 /** A form post is redirected (303); a JSON client gets `{ redirectTo }`. */

@@ -81,7 +81,7 @@ export function createCaptureService(deps: CaptureDeps) {
   }
 
   /** Evaluates one submission of frames (capture order) and moves the flow on. */
-  async function submit(input: { interactionUid: string; captureId: string; frames: Uint8Array[] }): Promise<SubmitResult> {
+  async function submit(input: { interactionUid: string; captureId: string; frames: Uint8Array[]; timestamps?: number[] }): Promise<SubmitResult> {
     const loaded = await loadFlow(db, input.captureId, input.interactionUid);
     assertOpen(loaded, clock());
     const { minFrames, maxFrames } = frameLimits(loaded.acr);
@@ -108,6 +108,7 @@ export function createCaptureService(deps: CaptureDeps) {
       interactionUid: flow.interactionUid, clientId: flow.clientId ?? undefined, citizenId: flow.citizenId,
       details: {
         captureId: flow.id, acr: flow.acr, status, frames: analyses.length, state: next.state,
+        clientSpanMs: input.timestamps ? input.timestamps.at(-1)! - input.timestamps[0] : undefined,
         checks: decision.checks, models: analyses[0].models,
       },
     });

@@ -39,7 +39,7 @@ describeWithData('sign-in at LoA high', () => {
   const sequence = (actions: Action[]) => [...neutral(), ...actions.flatMap((a) => [...perform[a](), ...back()])];
 
   beforeAll(async () => {
-    video = splitMjpeg(readFileSync(join(dataDir, 'video', 'lin_manuel_miranda_selfie.mjpeg')));
+    video = splitMjpeg(readFileSync(join(dataDir, 'video', 'lin_manuel_miranda_selfie.mjpeg'))).map((f) => Buffer.from(f));
     const open = await (await getEngine()).analyze(video[5]);
     blink = await closeEyes(video[5], open.face!.landmarks);
     gw = await startTestGateway();

@@ -91,6 +91,17 @@ describe('capture API', () => {
     expect([notMultipart.status, code(notMultipart)]).toEqual([400, 'invalid_input']);
   });
 
+  it('refuses timestamps that are not one non-decreasing number per frame', async () => {
+    const { frames, start } = await open();
+    const { captureId } = await start();
+    for (const bad of ['not json', '[1,2]', '[5]'.replace('5', '-1'), '{"a":1}']) {
+      const body = framesBody([blank]);
+      body.append('timestamps', bad);
+      const hop = await frames(captureId, body);
+      expect([bad, hop.status, code(hop)]).toEqual([bad, 400, 'invalid_input']);
+    }
+  });
+
   it('asks for a retry when a frame has no face', async () => {
     const { frames, start } = await open();
     const { captureId } = await start();
