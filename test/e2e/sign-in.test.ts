@@ -82,6 +82,29 @@ describeWithData('sign-in end to end', () => {
     await expect(startSignIn(tax, { scope: 'openid national_id' })).rejects.toMatchObject({ error: 'invalid_scope' });
   });
 
+  it('introspects and revokes the access token, and ends the session on RP-initiated logout', async () => {
+    const s = await startSignIn(pension);
+    const { submit } = await verifyFace(s, nationalId, [face('obama', 'obama_2.jpg')]);
+    const back = await consentAndReturn(s, (submit.json as { redirectTo: string }).redirectTo);
+    const tokens = await client.authorizationCodeGrant(pension.config, new URL(back.location!), {
+      pkceCodeVerifier: s.verifier, expectedNonce: s.nonce, expectedState: s.state,
+    }, undefined, { DPoP: s.DPoP });
+    expect(await client.tokenIntrospection(pension.config, tokens.access_token)).toMatchObject({ active: true, client_id: 'pension-office', token_type: 'DPoP' });
+    await client.tokenRevocation(pension.config, tokens.access_token);
+    expect(await client.tokenIntrospection(pension.config, tokens.access_token)).toMatchObject({ active: false });
+
+    const logout = await s.browser.request(client.buildEndSessionUrl(pension.config, { id_token_hint: tokens.id_token! }).href);
+    expect(logout.status).toBe(200);
+    const action = /<form[^>]*action="([^"]+)"/.exec(logout.body)![1];
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(logout.body)![1];
+    const done = await s.browser.request(new URL(action, gw.issuer).href, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ xsrf, logout: 'yes' }),
+    });
+    expect(done.status).toBeLessThan(400);
+    const after = await startSignIn(pension, { browser: s.browser });
+    expect(await interactionJson(after, after.landed.url)).toMatchObject({ prompt: 'login' });
+  });
+
   it('rejects an impostor and an unknown ID with the same outward answer, and issues no code', async () => {
     const impostor = await startSignIn(pension);
     const a = await verifyFace(impostor, nationalId, [face('biden', 'biden_1.jpg')]);
