@@ -1,22 +1,13 @@
 // The facegate CLI as an operator runs it: JSON output, exit status and error codes.
 import { describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describeWithData, facePath, dataDir } from '../../helpers/data.ts';
+import { cliRunner, lastJson } from '../../helpers/cli.ts';
 
-const run = async (...args: string[]) => {
-  try {
-    const { stdout, stderr } = await promisify(execFile)('./bin/facegate', args, { env: { ...process.env, NODE_OPTIONS: '' } });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-};
-const json = (s: string) => JSON.parse(s.trim().split('\n').pop()!);
+const run = (...args: string[]) => cliRunner()(...args);
+const json = lastJson as (s: string) => any;
 
 describe('facegate CLI errors', () => {
   it('exits non-zero with file_not_found for a missing image', async () => {

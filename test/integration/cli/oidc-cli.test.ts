@@ -1,26 +1,17 @@
 // `facegate keys …` and `facegate clients …` as an operator runs them: JSON output, exit status and
 // error codes, on a SQLite file of its own (development configuration, NODE_ENV unset).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { cliRunner, lastJson } from '../../helpers/cli.ts';
 
 let dir: string;
 let env: NodeJS.ProcessEnv;
 
-const run = async (...args: string[]) => {
-  try {
-    const { stdout, stderr } = await promisify(execFile)('./bin/facegate', args, { env });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-};
-const json = (s: string) => JSON.parse(s.trim().split('\n').pop()!);
+const run = (...args: string[]) => cliRunner(env)(...args);
+const json = lastJson as (s: string) => any;
 
 const ecJwk = (withPrivate = false) => {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });

@@ -1,27 +1,18 @@
 // `facegate migrate | registry add | registry import` as an operator runs them: child processes on
 // a temporary SQLite file, JSON output, exit status and error codes.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describeWithData, facePath, dataDir } from '../../helpers/data.ts';
+import { cliRunner, lastJson } from '../../helpers/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'facegate-registry-cli-'));
 const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '', DATABASE_URL: `sqlite:${join(dir, 'facegate.sqlite')}`, FACEGATE_WORKERS: '2' };
 delete env.DATABASE_SCHEMA;
 
-const run = async (...args: string[]) => {
-  try {
-    const { stdout, stderr } = await promisify(execFile)('./bin/facegate', args, { env });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-};
-const json = (s: string) => JSON.parse(s.trim().split('\n').pop()!);
+const run = (...args: string[]) => cliRunner(env)(...args);
+const json = lastJson as (s: string) => any;
 const obama = ['--national-id', 'ob000001', '--given-name', 'Barack', '--family-name', 'Obama', '--birthdate', '1961-08-04'];
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

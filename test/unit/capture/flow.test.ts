@@ -2,6 +2,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { acrSubstantial } from '../../../src/oidc/acr.ts';
 import { applyEvent, assertOpen, attemptsLeft, currentState, type CaptureFlow, type FlowLimits } from '../../../src/capture/flow.ts';
+import { codeOf } from '../../helpers/errors.ts';
 
 const t0 = 1_700_000_000_000;
 const expiresAt = t0 + 300_000;
@@ -25,14 +26,6 @@ const flow = (over: Partial<CaptureFlow> = {}): CaptureFlow => ({
   ...over,
 });
 
-const codeOf = (fn: () => unknown): unknown => {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { code?: unknown }).code;
-  }
-  return undefined;
-};
 
 describe('applyEvent', () => {
   it('moves an open flow to verified on a verified event', () => {

@@ -1,17 +1,10 @@
 // CSRF tokens of the sign-in pages (src/server/csrf.ts): bound to one interaction uid, stateless.
 import { describe, expect, it } from '@jest/globals';
 import { createCsrf } from '../../../src/server/csrf.ts';
+import { codeOf } from '../../helpers/errors.ts';
 
 const csrf = createCsrf('test-csrf-secret-0123456789abcdef0123456789');
 
-const codeOf = (fn: () => unknown): unknown => {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { code?: unknown }).code;
-  }
-  return undefined;
-};
 
 describe('createCsrf', () => {
   it('verifies a token for the uid it was made for', () => {

@@ -2,20 +2,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { createSealer, type Sealed } from '../../../src/shared/sealed.ts';
+import { codeOf } from '../../helpers/errors.ts';
 
 const k1 = randomBytes(32).toString('base64');
 const k2 = randomBytes(32).toString('base64');
 const plaintext = Buffer.from('{"template":[0.1,0.2,0.3]}');
 const aad = 'face-template:citizen-1';
 
-const codeOf = (fn: () => unknown): unknown => {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { code?: unknown }).code;
-  }
-  return undefined;
-};
 
 /** Flips the first bit of a base64 field. */
 const flip = (b64: string): string => {
