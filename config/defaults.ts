@@ -32,6 +32,7 @@ export const defaults = {
       capture: {
         minInterEyePx: 24,
         maxOutsideFraction: 0.1,
+        maxFaceHeightFraction: 0.75,
         minSharpness: 40,
         minBrightness: 50,
         maxBrightness: 215,
@@ -47,6 +48,7 @@ export const defaults = {
       enrollment: {
         minInterEyePx: 50,
         maxOutsideFraction: 0,
+        maxFaceHeightFraction: 0.95,
         minSharpness: 80,
         minBrightness: 70,
         maxBrightness: 200,

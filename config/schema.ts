@@ -6,6 +6,7 @@ import { z } from 'zod';
 const qualityGrade = z.object({
   minInterEyePx: z.number().positive().describe('Smallest inter-eye distance in source pixels (ISO/IEC 29794-5 IED); below it: face_too_small'),
   maxOutsideFraction: z.number().min(0).max(1).describe('Largest fraction of the face box allowed outside the picture; above it: face_cut_off'),
+  maxFaceHeightFraction: z.number().positive().describe('Largest face box height as a fraction of the picture height; above it: face_too_close (passive liveness needs the surroundings of the face)'),
   minSharpness: z.number().min(0).describe('Smallest variance of the Laplacian on the aligned 112x112 gray face; below it: blurry'),
   minBrightness: z.number().min(0).max(255).describe('Smallest mean luminance of the aligned face; below it: too_dark'),
   maxBrightness: z.number().min(0).max(255).describe('Largest mean luminance of the aligned face; above it: too_bright'),

@@ -8,7 +8,7 @@ import { toGray, type RgbImage } from './pixels.ts';
 import type { ErrorCode } from '../shared/errors.ts';
 
 export type QualityCode = Extract<ErrorCode,
-  'no_face' | 'multiple_faces' | 'face_too_small' | 'face_cut_off' | 'blurry' | 'too_dark' | 'too_bright'
+  'no_face' | 'multiple_faces' | 'face_too_small' | 'face_too_close' | 'face_cut_off' | 'blurry' | 'too_dark' | 'too_bright'
   | 'uneven_light' | 'face_turned' | 'eyes_closed'>;
 
 export interface QualityMeasure {
@@ -78,6 +78,7 @@ export function assessQuality(q: QualityInput, t: QualityGrade, grade: QualityRe
     measure('second_face_ratio', secondRatio, t.maxSecondFaceRatio, 'max', 'multiple_faces'),
     measure('outside_fraction', outsideFraction(q.box, q.width, q.height), t.maxOutsideFraction, 'max', 'face_cut_off'),
     measure('inter_eye_px', ied, t.minInterEyePx, 'min', 'face_too_small'),
+    measure('face_height_fraction', (q.box.y2 - q.box.y1) / q.height, t.maxFaceHeightFraction, 'max', 'face_too_close'),
     measure('yaw_deg', Math.abs(q.pose.yaw), t.maxYawDeg, 'max', 'face_turned'),
     measure('pitch_deg', Math.abs(q.pose.pitch), t.maxPitchDeg, 'max', 'face_turned'),
     measure('roll_deg', Math.abs(q.pose.roll), t.maxRollDeg, 'max', 'face_turned'),

@@ -9,6 +9,7 @@ export const errorCatalogue = {
   no_face: { status: 422, expose: true, message: 'No face was found. Look straight into the camera.' },
   multiple_faces: { status: 422, expose: true, message: 'More than one face is visible. Make sure you are alone in the picture.' },
   face_too_small: { status: 422, expose: true, message: 'The face is too small. Move closer to the camera.' },
+  face_too_close: { status: 422, expose: true, message: 'The face is too close. Hold the camera a little further away.' },
   face_cut_off: { status: 422, expose: true, message: 'Part of the face is outside the picture. Centre your face in the frame.' },
   blurry: { status: 422, expose: true, message: 'The picture is blurred. Hold still and clean the lens.' },
   too_dark: { status: 422, expose: true, message: 'The picture is too dark. Find more light.' },

@@ -30,6 +30,20 @@ describeWithData('quality codes', () => {
     expect((await analyze(await rotate(obama, 90))).quality.codes).toEqual(['no_face']);
   });
 
+  it('face_too_close: a close-up whose face fills 85 % of the picture height, not one at half', async () => {
+    const kit = face('kit_harington', 'kit_harington_1.jpg');
+    const { face: f, image } = await analyze(kit);
+    const closeUp = async (fraction: number) => {
+      const h = (f!.box.y2 - f!.box.y1) / fraction;
+      const w = Math.min(image.width, Math.round(h * 4 / 3));
+      const left = Math.max(0, Math.round((f!.box.x1 + f!.box.x2) / 2 - w / 2));
+      const top = Math.max(0, Math.round((f!.box.y1 + f!.box.y2) / 2 - h / 2));
+      return sharp(kit).extract({ left, top, width: w, height: Math.round(h) }).resize(640).jpeg().toBuffer();
+    };
+    expect((await analyze(await closeUp(0.85))).quality.codes).toContain('face_too_close');
+    expect((await analyze(await closeUp(0.5))).quality.codes).not.toContain('face_too_close');
+  });
+
   it('multiple_faces: two people side by side', async () => {
     expect((await analyze(face('_group', 'obama_and_biden_2.jpg'))).quality.codes).toContain('multiple_faces');
   });
