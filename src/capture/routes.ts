@@ -125,6 +125,7 @@ export function createInteractionRouter({ provider, capture, csrf, config, audit
     const d = await details(ctx);
     const { files, fields } = await readMultipart(ctx, 'frame', maxFrames, maxBytes);
     csrf.verify(d.uid, fields.csrf);
+    if (d.prompt.name !== 'login') throw new AppError('capture_closed', 'this interaction is not waiting for a sign-in');
     const a = await agency(d);
     try {
       const started = await capture.start({ interactionUid: d.uid, clientId: a.id, nationalId: fields.nationalId, acr: acrFor(d, a.defaults) });

@@ -36,7 +36,8 @@ function errorHandler(logger: Logger): Koa.Middleware {
       if (err.status >= 500) logger.error({ err: thrown, requestId: ctx.state.requestId }, 'request failed');
       ctx.status = err.status;
       const message = err.expose ? err.message : 'Something went wrong on our side.';
-      if (ctx.accepts('json', 'html') === 'html' && !ctx.path.startsWith('/interaction/') || ctx.accepts('html', 'json') === 'html' && ctx.method === 'GET') {
+      // A browser (Accept: text/html first) gets a page; fetch, curl and API clients get JSON.
+      if (ctx.accepts('json', 'html') === 'html') {
         ctx.type = 'html';
         ctx.body = renderErrorPage({ title: 'Sign-in could not continue', message, code: err.code, requestId: ctx.state.requestId });
       } else {
