@@ -27,10 +27,3 @@ export async function migrateLatest(db: Db, schema?: string): Promise<string[]> 
   const [, ran] = await db.migrate.latest({ migrationSource: source, schemaName: schema }) as [number, string[]];
   return ran;
 }
-
-/** Names of migrations not yet applied (readiness: a gateway must not serve on an old schema). */
-export async function pendingMigrations(db: Db, schema?: string): Promise<string[]> {
-  await ensureSchema(db, schema);
-  const [, pending] = await db.migrate.list({ migrationSource: source, schemaName: schema }) as [unknown[], Array<{ file?: string } | string>];
-  return pending.map((p) => (typeof p === 'string' ? p : String(p.file ?? p)));
-}

@@ -12,6 +12,7 @@ describeWithData('sign-in end to end', () => {
   let gw: TestGateway;
   let pension: Agency;
   let tax: Agency;
+  let city: Agency;
   let citizenId: string;
   const nationalId = 'OB19610804';
 
@@ -22,8 +23,12 @@ describeWithData('sign-in end to end', () => {
     const taxKeys = await createAgencyKeys('tax-office', 'https://tax.example/callback');
     await gw.registerAgency({ clientId: pensionKeys.clientId, jwks: pensionKeys.jwks, scopes: ['openid', 'profile', 'national_id'] });
     await gw.registerAgency({ clientId: taxKeys.clientId, jwks: taxKeys.jwks, scopes: ['openid', 'profile'], redirectUri: taxKeys.redirectUri });
+    // City services registered in the pension office's sector: the two share their `sub`.
+    const cityKeys = await createAgencyKeys('city-services', 'https://city.example/callback');
+    await gw.registerAgency({ clientId: cityKeys.clientId, jwks: cityKeys.jwks, scopes: ['openid', 'profile'], redirectUri: cityKeys.redirectUri, sector: 'agency.example' });
     pension = await connectAgency(gw.issuer, pensionKeys);
     tax = await connectAgency(gw.issuer, taxKeys);
+    city = await connectAgency(gw.issuer, cityKeys);
   });
   afterAll(() => gw?.close());
 
@@ -67,9 +72,9 @@ describeWithData('sign-in end to end', () => {
     }, undefined, { DPoP: s.DPoP })).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
-  it('gives each agency its own pairwise subject and only the claims it is registered for', async () => {
+  it('gives each sector its own pairwise subject and each agency only the scopes it is registered for', async () => {
     const subs: string[] = [];
-    for (const agency of [pension, tax]) {
+    for (const agency of [pension, tax, city]) {
       const s = await startSignIn(agency, { scope: 'openid profile' });
       const { submit } = await verifyFace(s, nationalId, [face('obama', 'obama_2.jpg')]);
       const back = await consentAndReturn(s, (submit.json as { redirectTo: string }).redirectTo);
@@ -79,6 +84,7 @@ describeWithData('sign-in end to end', () => {
       subs.push(tokens.claims()!.sub);
     }
     expect(subs[0]).not.toBe(subs[1]);
+    expect(subs[2]).toBe(subs[0]);
     await expect(startSignIn(tax, { scope: 'openid national_id' })).rejects.toMatchObject({ error: 'invalid_scope' });
   });
 
