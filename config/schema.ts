@@ -63,6 +63,7 @@ export const configSchema = z.object({
     ttlSeconds: z.number().int().min(30).max(600).default(300).describe('Lifetime of a capture session'),
     maxAttempts: z.number().int().min(1).max(10).default(3).describe('Verification attempts (no match or not live) per capture session before it is closed'),
     maxSubmissions: z.number().int().min(1).max(50).default(10).describe('Frame submissions per capture session, including quality retries'),
+    maxCapturesPerInteraction: z.number().int().min(1).max(20).default(3).describe('Capture sessions one sign-in may start (a new ID or the form without JavaScript starts one each); then the citizen goes back to the agency'),
     substantial: z.object({
       minFrames: z.number().int().min(1).default(1).describe('Frames per submission at substantial (at least)'),
       maxFrames: z.number().int().min(1).default(5).describe('Frames per submission at substantial (at most)'),

@@ -48,7 +48,7 @@ export function renderFeedback(feedback: readonly Feedback[] = []): SafeHtml {
 /** Renders the complete sign-in page. */
 export function renderSignIn(props: SignInProps): string {
   const { uid, clientName, acr, claims, csrf, endpoints, feedback = [], nationalId = '' } = props;
-  const labels = labelClaims(claims);
+  const labels = labelClaims(claims.filter((name) => name !== 'auth_time')); // as on the consent page
   const hasFeedback = feedback.length > 0;
   const body = html`
     <h1>Prove who you are</h1>

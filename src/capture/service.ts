@@ -14,7 +14,7 @@ import { AppError, errorCatalogue, isAppError, type ErrorCode } from '../shared/
 import type { Sealer } from '../shared/sealed.ts';
 import { decide } from './decide.ts';
 import { applyEvent, assertOpen, attemptsLeft, type CaptureEvent, type CaptureFlow, type ChallengeAction } from './flow.ts';
-import { claimFlow, insertFlow, loadFlow, saveFlow } from './store.ts';
+import { claimFlow, countFlows, insertFlow, loadFlow, saveFlow } from './store.ts';
 
 export type Feedback = { code: ErrorCode; message: string };
 export type StartResult = { captureId: string; acr: Acr; actions: ChallengeAction[]; minFrames: number; maxFrames: number; expiresAt: string };
@@ -46,6 +46,11 @@ export function createCaptureService(deps: CaptureDeps) {
   /** Starts a capture for `nationalId` at `acr`, bound to the interaction. */
   async function start(input: { interactionUid: string; clientId: string | null; nationalId: unknown; acr: Acr }): Promise<StartResult> {
     const nationalId = claimedId(input.nationalId);
+    // Each capture brings fresh attempts: without a cap, one sign-in could try without end.
+    if (await countFlows(db, input.interactionUid) >= config.capture.maxCapturesPerInteraction) {
+      await audit({ type: 'capture.refused', outcome: 'failure', code: 'too_many_captures', interactionUid: input.interactionUid, clientId: input.clientId ?? undefined });
+      throw new AppError('too_many_captures');
+    }
     const citizen = await findCitizenByNationalId(db, nationalId);
     const now = clock();
     const actions = levelOf(input.acr) === 'high' ? pickActions(config.capture.high.actions) : [];

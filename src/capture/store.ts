@@ -37,6 +37,12 @@ export async function insertFlow(db: Db, f: CaptureFlow): Promise<void> {
   });
 }
 
+/** How many flows this interaction has started. */
+export async function countFlows(db: Db, interactionUid: string): Promise<number> {
+  const [{ n }] = await db('capture_sessions').where({ interaction_uid: interactionUid }).count({ n: '*' });
+  return Number(n);
+}
+
 /** The flow with this id that belongs to this interaction, or capture_not_found. */
 export async function loadFlow(db: Db, id: string, interactionUid: string): Promise<CaptureFlow> {
   const row = await db<CaptureRow>('capture_sessions').where({ id, interaction_uid: interactionUid }).first();

@@ -25,6 +25,7 @@ export const errorCatalogue = {
   too_few_frames: { status: 400, expose: true, message: 'Not enough pictures were sent for this check.' },
   capture_not_found: { status: 404, expose: true, message: 'This verification was not found. Start again.' },
   capture_expired: { status: 410, expose: true, message: 'This verification has expired. Start again.' },
+  too_many_captures: { status: 429, expose: true, message: 'You have tried too many times in this sign-in. Go back to the service you came from and start again later.' },
   capture_busy: { status: 409, expose: true, message: 'A check of this verification is already running. Wait for its answer.' },
   capture_closed: { status: 409, expose: true, message: 'This verification is already finished. Start again.' },
   interaction_not_found: { status: 404, expose: true, message: 'This sign-in has expired or was not found. Go back to the service and start again.' },

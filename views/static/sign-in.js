@@ -60,9 +60,11 @@
     var blobs = [];
     var stamps = [];
     var chain = Promise.resolve();
-    plan.forEach(function (shot) {
+    plan.forEach(function (shot, i) {
       chain = chain.then(function () {
         if (shot.prompt) prompt.textContent = shot.prompt;
+        // The instructions sit above the preview: bring them on screen (the citizen pressed a button below).
+        if (i === 0 && prompt.scrollIntoView) prompt.scrollIntoView({ block: 'start' });
         return sleep(shot.wait);
       }).then(function () {
         stamps.push(Date.now());
@@ -94,8 +96,9 @@
     } else if (b.status === 'retry') {
       showStatus('error', 'Please try again', messages, true);
     } else {
-      session = null;
+      // A rejected capture stays open while attemptsLeft > 0: keep it, so its attempt limit holds.
       if (b.attemptsLeft === 0) {
+        session = null;
         finished = true;
         messages = messages.concat([{ message: 'You cannot try again now. Go back to the service you came from and start again.' }]);
       }

@@ -63,6 +63,13 @@ describe('capture API', () => {
     expect(await gw.database.db('capture_sessions').count({ n: '*' })).toEqual(before);
   });
 
+  it('refuses a fourth capture in one sign-in with too_many_captures', async () => {
+    const { start, it: interaction, json } = await open();
+    for (let i = 0; i < gw.config.capture.maxCapturesPerInteraction; i++) expect((await start()).captureId).toEqual(expect.any(String));
+    const hop = await json(interaction.endpoints.capture, { nationalId: 'AB123456' });
+    expect([hop.status, code(hop)]).toEqual([429, 'too_many_captures']);
+  });
+
   it('refuses broken JSON with invalid_input', async () => {
     const { it: interaction, json } = await open();
     const hop = await json(interaction.endpoints.capture, '{"nationalId":');
