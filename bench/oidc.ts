@@ -71,9 +71,9 @@ import Provider, { type Configuration } from 'oidc-provider';
 import * as client from 'openid-client';
 import sharp from 'sharp';
 import { acrSubstantial, createInteractionPolicy } from '../src/oidc/acr.ts';
-import { claimsConfiguration, supportedScopes } from '../src/oidc/accounts.ts';
 import { buildAgencyMetadata } from '../src/oidc/clients.ts';
 import { signingAlgs } from '../src/oidc/keys.ts';
+import { agencyProfile } from '../src/oidc/provider.ts';
 import { connectAgency, createAgencyKeys, framesBody, interactionJson, type Agency } from '../test/helpers/agency.ts';
 import { createBrowser } from '../test/helpers/browser.ts';
 import { startTestGateway, type TestGateway } from '../test/helpers/gateway.ts';
@@ -299,7 +299,6 @@ async function startBareProvider(keys: Awaited<ReturnType<typeof createAgencyKey
     clientId: keys.clientId, name: 'Bare agency', redirectUris: [keys.redirectUri], jwks: keys.jwks, scopes: ['openid', 'profile', 'national_id'],
   });
   const salt = randomBytes(32).toString('base64url');
-  const algs = [...signingAlgs];
   const configuration: Configuration = {
     clients: [metadata as Configuration['clients'] extends (infer T)[] | undefined ? T : never],
     jwks: { keys: signing } as Configuration['jwks'],
@@ -308,34 +307,10 @@ async function startBareProvider(keys: Awaited<ReturnType<typeof createAgencyKey
       claims: async () => ({ sub: id, given_name: 'Test', family_name: 'Citizen bare', birthdate: '1961-08-04', national_id: 'BARE0001' }),
     }),
     cookies: { keys: [randomBytes(32).toString('base64url')], long: { httpOnly: true, sameSite: 'lax' }, short: { httpOnly: true, sameSite: 'lax' } },
-    acrValues: [acrSubstantial, 'http://eidas.europa.eu/LoA/high'],
-    claims: claimsConfiguration,
-    scopes: supportedScopes,
-    subjectTypes: ['pairwise'],
+    ...agencyProfile(randomBytes(32)),
     pairwiseIdentifier: async (_ctx, accountId, c) => createHmac('sha256', salt).update(`${c.sectorIdentifier}\n${accountId}`).digest('base64url'),
-    responseTypes: ['code'],
-    clientAuthMethods: ['private_key_jwt'],
-    enabledJWA: {
-      clientAuthSigningAlgValues: algs, idTokenSigningAlgValues: algs, requestObjectSigningAlgValues: algs,
-      userinfoSigningAlgValues: algs, introspectionSigningAlgValues: algs, authorizationSigningAlgValues: algs,
-      dPoPSigningAlgValues: ['ES256', 'PS256', 'Ed25519', 'EdDSA'],
-    },
-    pkce: { required: () => true },
-    allowOmittingSingleRegisteredRedirectUri: false,
-    issueRefreshToken: () => false,
-    features: {
-      devInteractions: { enabled: false },
-      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true },
-      dPoP: { enabled: true, nonceSecret: randomBytes(32) },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
-      userinfo: { enabled: true },
-      claimsParameter: { enabled: false },
-      resourceIndicators: { enabled: false },
-    },
     ttl: { AuthorizationCode: 60, AccessToken: 600, IdToken: 600, Interaction: 600, Session: 1800, Grant: 1800 },
     interactions: { policy: createInteractionPolicy(acrSubstantial), url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-    conformIdTokenClaims: true,
   };
   const provider = new Provider(issuer, configuration);
   // The interaction, completed by the server itself: login as the one account, then consent.

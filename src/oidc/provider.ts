@@ -14,23 +14,16 @@ export type ProviderDeps = { config: Readonly<Config>; db: Db; jwks: { keys: obj
 
 const algs = [...signingAlgs];
 
-/** Builds the provider; the caller mounts `provider.app` (or its callback) under the koa app. */
-export function createProvider({ config, db, jwks }: ProviderDeps): Provider {
-  const { ttl } = config.oidc;
-  const configuration: Configuration = {
-    adapter: createAdapterFactory(db),
-    findAccount: createFindAccount(db),
-    jwks: jwks as Configuration['jwks'],
-    cookies: {
-      keys: [...config.secrets.cookieKeys],
-      long: { httpOnly: true, sameSite: 'lax' },
-      short: { httpOnly: true, sameSite: 'lax' },
-    },
+/**
+ * The protocol profile every agency gets (FAPI 2.0 Security Profile style), independent of storage,
+ * accounts and secrets; the benchmark's bare provider uses the same one.
+ */
+export function agencyProfile(dpopNonceSecret: Buffer) {
+  return {
     acrValues: [acrSubstantial, acrHigh],
     claims: claimsConfiguration,
     scopes: supportedScopes,
     subjectTypes: ['pairwise'],
-    pairwiseIdentifier: createPairwiseIdentifier(config.secrets.pairwiseSalt) as Configuration['pairwiseIdentifier'],
     responseTypes: ['code'],
     clientAuthMethods: ['private_key_jwt'],
     clientDefaults: {
@@ -41,14 +34,6 @@ export function createProvider({ config, db, jwks }: ProviderDeps): Provider {
       subject_type: 'pairwise',
       dpop_bound_access_tokens: true,
       require_pushed_authorization_requests: true,
-    },
-    extraClientMetadata: {
-      properties: ['facegate_sector'],
-      validator(_ctx, key, value) {
-        if (key === 'facegate_sector' && value !== undefined && (typeof value !== 'string' || !value)) {
-          throw new Error('facegate_sector must be a non-empty string');
-        }
-      },
     },
     enabledJWA: {
       clientAuthSigningAlgValues: algs,
@@ -66,13 +51,43 @@ export function createProvider({ config, db, jwks }: ProviderDeps): Provider {
     features: {
       devInteractions: { enabled: false },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true },
-      dPoP: { enabled: true, nonceSecret: Buffer.from(config.secrets.dpopNonceSecret, 'base64') },
+      dPoP: { enabled: true, nonceSecret: dpopNonceSecret },
       introspection: { enabled: true },
       revocation: { enabled: true },
       userinfo: { enabled: true },
-      rpInitiatedLogout: { enabled: true, logoutSource: renderLogout, postLogoutSuccessSource: renderLoggedOut },
       claimsParameter: { enabled: false },
       resourceIndicators: { enabled: false },
+    },
+    conformIdTokenClaims: true,
+  } satisfies Configuration;
+}
+
+/** Builds the provider; the caller mounts `provider.app` (or its callback) under the koa app. */
+export function createProvider({ config, db, jwks }: ProviderDeps): Provider {
+  const { ttl } = config.oidc;
+  const profile = agencyProfile(Buffer.from(config.secrets.dpopNonceSecret, 'base64'));
+  const configuration: Configuration = {
+    adapter: createAdapterFactory(db),
+    findAccount: createFindAccount(db),
+    jwks: jwks as Configuration['jwks'],
+    cookies: {
+      keys: [...config.secrets.cookieKeys],
+      long: { httpOnly: true, sameSite: 'lax' },
+      short: { httpOnly: true, sameSite: 'lax' },
+    },
+    ...profile,
+    pairwiseIdentifier: createPairwiseIdentifier(config.secrets.pairwiseSalt) as Configuration['pairwiseIdentifier'],
+    extraClientMetadata: {
+      properties: ['facegate_sector'],
+      validator(_ctx, key, value) {
+        if (key === 'facegate_sector' && value !== undefined && (typeof value !== 'string' || !value)) {
+          throw new Error('facegate_sector must be a non-empty string');
+        }
+      },
+    },
+    features: {
+      ...profile.features,
+      rpInitiatedLogout: { enabled: true, logoutSource: renderLogout, postLogoutSuccessSource: renderLoggedOut },
     },
     ttl: {
       AuthorizationCode: ttl.authorizationCode,
@@ -87,7 +102,6 @@ export function createProvider({ config, db, jwks }: ProviderDeps): Provider {
       url: (_ctx: KoaContextWithOIDC, interaction) => `/interaction/${interaction.uid}`,
     },
     renderError: renderProviderError,
-    conformIdTokenClaims: true,
   };
   const provider = new Provider(config.server.issuer, configuration);
   provider.proxy = config.server.trustProxy;
