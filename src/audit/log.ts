@@ -9,6 +9,9 @@ export type AuditEvent = {
   interactionUid?: string;
   clientId?: string;
   citizenId?: string | null;
+  /** Client address and user agent of the request that caused the event (issue 5). */
+  ip?: string;
+  userAgent?: string;
   details?: Record<string, unknown>;
 };
 

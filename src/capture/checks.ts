@@ -20,7 +20,13 @@ export interface CheckResult {
 }
 
 export type Frames = Array<ImageAnalysis & { face: NonNullable<ImageAnalysis['face']> }>;
-export type CheckContext = { flow: CaptureFlow; template?: Float32Array; config: Readonly<Config> };
+export type CheckContext = {
+  flow: CaptureFlow; template?: Float32Array; config: Readonly<Config>;
+  /** The client's capture times (ms), one per frame, when sent. */
+  timestamps?: number[];
+  /** sha256 (hex) of each frame's bytes as received, in frame order. */
+  digests?: string[];
+};
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);

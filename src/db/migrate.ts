@@ -2,6 +2,8 @@
 // tsx, jest and a build). Imports the migration files and knex types only.
 import type { Knex } from 'knex';
 import * as initial from '../../migrations/0001_initial.ts';
+import * as auditChain from '../../migrations/0002_audit_chain.ts';
+import * as risk from '../../migrations/0003_risk.ts';
 import type { Db } from './knex.ts';
 import { isPostgres } from './knex.ts';
 
@@ -9,6 +11,8 @@ type Migration = { up: (db: Knex) => Promise<void>; down: (db: Knex) => Promise<
 
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
+  '0002_audit_chain': auditChain,
+  '0003_risk': risk,
 };
 
 const source: Knex.MigrationSource<string> = {
