@@ -1,78 +1,116 @@
-// The active liveness challenge at LoA high: the server's random actions (blink, turn left, turn
-// right) must be seen in order, each as a change from the citizen's own neutral frames. Pure.
+// The active liveness challenge (LoA high, and a risk step-up at substantial): the server's random
+// actions (blink, turn left, turn right) must be seen in order, each within its time window, each
+// as a change from the citizen's own neutral frame. Pure: frames, timestamps and config in.
 //
-// Head turns are measured on the landmarks: the nose tip's horizontal offset from the eye midpoint,
-// in inter-eye distances. A photo held up and tilted keeps that ratio; a head turning changes it
-// (ISO/IEC 30107-3 challenge-response). Frames are as the camera delivers them (not mirrored):
-// the citizen's left is the picture's right.
+// A head turn must show on two independent measures at once: the pose model's yaw, and the nose
+// tip's horizontal offset from the eye midpoint in inter-eye distances. A flat photo turned in the
+// hand changes the apparent yaw but keeps that landmark ratio (an affine squeeze scales both), so
+// it fails (ISO/IEC 30107-3 challenge-response). Frames are as the camera delivers them (not
+// mirrored): the citizen's left is the picture's right, where her nose moves when she turns left.
+import type { Config } from '../../config/schema.ts';
 import type { ChallengeAction } from './flow.ts';
 import type { CheckResult, Frames } from './checks.ts';
 
 type Frame = Frames[number];
+export type ChallengeSettings = Config['capture']['challenge'];
 
-/** Smallest change of the nose offset (inter-eye units) from the neutral frames that counts as a turn. */
-export const minTurnShift = 0.15;
-/** Both eyes below this open-probability count as closed; above `openEyes` as open. */
-export const closedEyes = 0.3;
-export const openEyes = 0.5;
+/** One action as the checker saw it: where it was found and what was measured there. */
+export type ActionMeasure = {
+  action: ChallengeAction; frame: number | null; afterMs: number | null;
+  yawChangeDeg: number | null; noseShift: number | null; eyesOpen: number | null;
+};
 
 const mean = (f: Frame, ix: number[]) => ({
   x: ix.reduce((s, i) => s + f.face.landmarks[i].x, 0) / ix.length,
   y: ix.reduce((s, i) => s + f.face.landmarks[i].y, 0) / ix.length,
 });
 
+/** Distance between the eye centres, in pixels (the face's own scale). */
+export function interEye(f: Frame): number {
+  const a = mean(f, [36, 37, 38, 39, 40, 41]);
+  const b = mean(f, [42, 43, 44, 45, 46, 47]);
+  return Math.hypot(a.x - b.x, a.y - b.y) || 1;
+}
+
 /** Nose-tip offset from the eye midpoint in inter-eye distances: > 0 when the nose points to the picture's right. */
 export function noseOffset(f: Frame): number {
   const a = mean(f, [36, 37, 38, 39, 40, 41]);
   const b = mean(f, [42, 43, 44, 45, 46, 47]);
-  const d = Math.hypot(a.x - b.x, a.y - b.y) || 1;
-  return (f.face.landmarks[30].x - (a.x + b.x) / 2) / d;
+  return (f.face.landmarks[30].x - (a.x + b.x) / 2) / interEye(f);
+}
+
+/** The more open eye's open-probability (fr_eye): a blink closes both. */
+const eyes = (f: Frame) => Math.max(...f.face.eyesOpen);
+
+/**
+ * The index of the citizen's neutral frame: the first that passed the full quality gate (the page
+ * asks her to look straight at the camera before the first action). -1 if none.
+ */
+export const neutralIndex = (neutral: boolean[]): number => neutral.indexOf(true);
+
+/** Frames that passed the quality gate in about the neutral pose: the ones matched and checked for liveness. */
+export function stillFrames(frames: Frames, neutral: boolean[], s: ChallengeSettings): Frames {
+  const first = neutralIndex(neutral);
+  if (first < 0) return [];
+  const base = frames[first];
+  return frames.filter((f, i) => neutral[i]
+    && Math.abs(noseOffset(f) - noseOffset(base)) < s.minNoseShift
+    && Math.abs(f.face.pose.yaw - base.face.pose.yaw) < s.minYawChangeDeg);
 }
 
 /**
- * The citizen's neutral pose: the nose offset of the first frame that passed the full quality gate
- * (the page asks her to look straight at the camera before the first action). Undefined if none.
+ * Whether `f` performs `action` relative to the neutral frame `base`. Pose yaw > 0 means the head
+ * turned to the picture's left (the citizen's right), where the nose offset goes negative.
  */
-export function baselineOffset(frames: Frames, neutral: boolean[]): number | undefined {
-  const first = neutral.indexOf(true);
-  return first < 0 ? undefined : noseOffset(frames[first]);
-}
-
-/** Frames that passed the quality gate in the neutral pose: the ones matched and checked for liveness. */
-export function stillFrames(frames: Frames, neutral: boolean[]): Frames {
-  const baseline = baselineOffset(frames, neutral);
-  return frames.filter((f, i) => neutral[i] && baseline !== undefined && Math.abs(noseOffset(f) - baseline) < minTurnShift);
-}
-
-function performs(action: ChallengeAction, f: Frame, baseline: number): boolean {
-  const shift = noseOffset(f) - baseline;
+function performs(action: ChallengeAction, f: Frame, base: Frame, s: ChallengeSettings): boolean {
+  const yaw = f.face.pose.yaw - base.face.pose.yaw;
+  const nose = noseOffset(f) - noseOffset(base);
   switch (action) {
-    case 'turn_left': return shift >= minTurnShift;
-    case 'turn_right': return shift <= -minTurnShift;
-    case 'blink': return Math.max(...f.face.eyesOpen) < closedEyes;
+    case 'turn_left': return yaw <= -s.minYawChangeDeg && nose >= s.minNoseShift;
+    case 'turn_right': return yaw >= s.minYawChangeDeg && nose <= -s.minNoseShift;
+    case 'blink': return eyes(f) < s.eyesClosedBelow;
   }
 }
 
+function measure(action: ChallengeAction, frames: Frames, i: number | null, base: Frame, since: number | null, timestamps: number[]): ActionMeasure {
+  if (i === null) return { action, frame: null, afterMs: null, yawChangeDeg: null, noseShift: null, eyesOpen: null };
+  const f = frames[i];
+  const round = (x: number, k = 1000) => Math.round(x * k) / k;
+  return {
+    action, frame: i, afterMs: since === null ? null : timestamps[i] - since,
+    yawChangeDeg: round(f.face.pose.yaw - base.face.pose.yaw, 10), noseShift: round(noseOffset(f) - noseOffset(base)), eyesOpen: round(eyes(f)),
+  };
+}
+
 /**
- * The actions must appear in order after the first neutral frame (a blink must follow open eyes).
- * `neutral` marks the frames that passed the full quality gate.
+ * The actions must appear in order after the neutral frame, each within `actionWindowMs` of the
+ * previous step (capture times sent by the client; without them the challenge cannot be timed and
+ * fails). A blink must follow open eyes. `neutral` marks the frames that passed the full quality gate.
  */
-export function checkChallenge(frames: Frames, neutral: boolean[], actions: ChallengeAction[]): CheckResult {
-  const first = neutral.indexOf(true);
-  const baseline = baselineOffset(frames, neutral);
-  if (baseline === undefined) return { name: 'challenge', outcome: 'retry', code: 'challenge_failed', score: 0, threshold: actions.length };
+export function checkChallenge(frames: Frames, neutral: boolean[], actions: ChallengeAction[], timestamps: number[] | undefined, s: ChallengeSettings): CheckResult {
+  const result = (done: number, reason: string | undefined, measured: ActionMeasure[]): CheckResult => ({
+    name: 'challenge', outcome: reason ? 'retry' : 'pass', code: reason ? 'challenge_failed' : undefined, reason,
+    score: done, threshold: actions.length, measured: { actions: measured },
+  });
+  const first = neutralIndex(neutral);
+  if (first < 0) return result(0, 'no_neutral_frame', []);
+  if (!timestamps || timestamps.length !== frames.length) return result(0, 'no_timestamps', []);
+  const base = frames[first];
+  const measured: ActionMeasure[] = [];
   let at = first;
-  let done = 0;
   for (const action of actions) {
-    let found = -1;
+    let found: number | null = null;
+    let late = false;
     for (let i = at + 1; i < frames.length; i++) {
-      if (action === 'blink' && !frames.slice(at, i).some((f) => Math.max(...f.face.eyesOpen) >= openEyes)) continue;
-      if (performs(action, frames[i], baseline)) { found = i; break; }
+      if (action === 'blink' && !frames.slice(at, i).some((f) => eyes(f) >= s.eyesOpenAbove)) continue;
+      if (!performs(action, frames[i], base, s)) continue;
+      if (timestamps[i] - timestamps[at] > s.actionWindowMs) { late = true; break; }
+      found = i;
+      break;
     }
-    if (found < 0) break;
+    measured.push(measure(action, frames, found, base, timestamps[at], timestamps));
+    if (found === null) return result(measured.length - 1, late ? 'action_too_late' : 'action_not_seen', measured);
     at = found;
-    done++;
   }
-  const ok = done === actions.length;
-  return { name: 'challenge', outcome: ok ? 'pass' : 'retry', code: ok ? undefined : 'challenge_failed', score: done, threshold: actions.length };
+  return result(actions.length, undefined, measured);
 }

@@ -7,12 +7,17 @@ import { cosineSimilarity } from '../biometrics/matcher.ts';
 import type { ErrorCode } from '../shared/errors.ts';
 import { levelOf } from '../oidc/acr.ts';
 import type { CaptureFlow } from './flow.ts';
+import { adaptiveThreshold, bestFrame, poseDeviation } from './threshold.ts';
 
 export type CheckOutcome = 'pass' | 'retry' | 'fail';
 export interface CheckResult {
-  name: 'quality' | 'same_person' | 'liveness' | 'challenge' | 'match';
+  name: 'quality' | 'fresh' | 'same_person' | 'liveness' | 'challenge' | 'match';
   outcome: CheckOutcome;
   code?: ErrorCode;
+  /** The precise reason behind the code, for the audit trail only (never shown). */
+  reason?: string;
+  /** What the check measured, for the audit trail (numbers only, never images or names). */
+  measured?: Record<string, unknown>;
   /** Every quality code seen, most frequent first (quality check only). */
   codes?: ErrorCode[];
   score?: number;
@@ -53,32 +58,45 @@ export function checkQuality(analyses: ImageAnalysis[]): CheckResult {
 
 /**
  * All frames show one person: each frame against the fused probe of the *other* frames (a frame
- * must not vouch for itself), at the substantial threshold.
+ * must not vouch for itself). This binds the challenge's turned and blinking frames to the face
+ * that is matched, so a photo of the citizen cannot lend its face to an attacker's movements.
  */
 export function checkSamePerson(frames: Frames, { config }: CheckContext): CheckResult {
   if (frames.length < 2) return { name: 'same_person', outcome: 'pass' };
-  const threshold = config.biometrics.match.substantial;
+  const threshold = config.capture.samePersonThreshold;
   const score = Math.min(...frames.map((f, i) => cosineSimilarity(f.face.embedding!, fuseEmbeddings(frames.filter((_, j) => j !== i)))));
   return { name: 'same_person', outcome: score >= threshold ? 'pass' : 'fail', code: score >= threshold ? undefined : 'no_match', score, threshold };
 }
 
 /**
  * Passive liveness over the frames: the median score must reach the threshold and enough frames
- * must pass on their own (one lucky frame does not make a replay live; ISO/IEC 30107-3 §12).
+ * must pass on their own (one lucky frame does not make a replay live; ISO/IEC 30107-3 §12). In a
+ * challenge, also at least `minLiveFrames` frames.
  */
-export function checkLiveness(frames: Frames, { config }: CheckContext): CheckResult {
+export function checkLiveness(frames: Frames, { config, flow }: CheckContext): CheckResult {
   const threshold = config.biometrics.liveness.threshold;
   const scores = frames.map((f) => f.face.liveness ?? 0);
   const score = median(scores);
-  const liveShare = scores.filter((s) => s >= threshold).length / scores.length;
-  const ok = score >= threshold && liveShare >= config.capture.minLiveFraction;
-  return { name: 'liveness', outcome: ok ? 'pass' : 'fail', code: ok ? undefined : 'not_live', score, threshold };
+  const live = scores.filter((s) => s >= threshold).length;
+  const minLive = flow.actions.length ? Math.min(config.capture.challenge.minLiveFrames, frames.length) : 1;
+  const ok = score >= threshold && live / scores.length >= config.capture.minLiveFraction && live >= minLive;
+  return {
+    name: 'liveness', outcome: ok ? 'pass' : 'fail', code: ok ? undefined : 'not_live', score, threshold,
+    measured: { frames: scores.length, live, scores: scores.map((x) => Math.round(x * 1000) / 1000) },
+  };
 }
 
-/** 1:1 match of the fused probe against the citizen's template at the flow's level. */
+/**
+ * 1:1 match of the best-quality frame (the most frontal) against the citizen's template, at the
+ * level's threshold moved by that frame's pose (threshold.ts). One frame, as the thresholds were
+ * calibrated on single-image pairs.
+ */
 export function checkMatch(frames: Frames, { flow, template, config }: CheckContext): CheckResult {
-  const threshold = config.biometrics.match[levelOf(flow.acr)];
-  if (!template) return { name: 'match', outcome: 'fail', code: 'no_match', threshold };
-  const score = cosineSimilarity(fuseEmbeddings(frames), template);
-  return { name: 'match', outcome: score >= threshold ? 'pass' : 'fail', code: score >= threshold ? undefined : 'no_match', score, threshold };
+  const base = config.biometrics.match[levelOf(flow.acr)];
+  const probe = bestFrame(frames);
+  const threshold = adaptiveThreshold(base, probe, config.biometrics.match.adaptive);
+  const measured = { baseThreshold: base, poseDeg: Math.round(poseDeviation(probe) * 10) / 10, frame: frames.indexOf(probe) };
+  if (!template) return { name: 'match', outcome: 'fail', code: 'no_match', threshold, measured };
+  const score = cosineSimilarity(probe.face.embedding!, template);
+  return { name: 'match', outcome: score >= threshold ? 'pass' : 'fail', code: score >= threshold ? undefined : 'no_match', score, threshold, measured };
 }

@@ -22,15 +22,15 @@ const at = (c: number, a = 0, b = 1): number[] => axis(a).map((v, k) => c * v + 
 const norm = (v: ArrayLike<number>) => Math.hypot(...Array.from(v));
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((s, x, i) => s + x * b[i], 0);
 
-type FrameSpec = { embedding?: number[]; liveness?: number; codes?: QualityCode[] };
+type FrameSpec = { embedding?: number[]; liveness?: number; codes?: QualityCode[]; yaw?: number; pitch?: number };
 const analysis = (spec: FrameSpec = {}): Frames[number] => {
-  const { embedding = axis(0), codes = [] } = spec;
+  const { embedding = axis(0), codes = [], yaw = 0, pitch = 0 } = spec;
   const liveness = 'liveness' in spec ? spec.liveness : 0.9;
   const box = { x1: 100, y1: 100, x2: 300, y2: 340 };
   return {
     image: { format: 'jpeg', width: 640, height: 480 },
     faces: [{ box, score: 0.99 }],
-    face: { box, score: 0.99, landmarks: [], pose: { yaw: 0, pitch: 0, roll: 0 }, eyesOpen: [0.9, 0.9], embedding, liveness },
+    face: { box, score: 0.99, landmarks: [], pose: { yaw, pitch, roll: 0 }, eyesOpen: [0.9, 0.9], embedding, liveness },
     quality: { grade: 'capture', ok: codes.length === 0, codes, measures: [] },
     models: {},
     timings: { total: 1 },
@@ -84,7 +84,7 @@ describe('checkSamePerson', () => {
 
   it('passes frames of one person', () => {
     const result = checkSamePerson(frames({ embedding: axis(0) }, { embedding: at(0.9) }, { embedding: at(0.85, 0, 2) }), ctx());
-    expect(result).toMatchObject({ name: 'same_person', outcome: 'pass', threshold: substantial });
+    expect(result).toMatchObject({ name: 'same_person', outcome: 'pass', threshold: config.capture.samePersonThreshold });
   });
 
   it('fails when one frame of four is another person (orthogonal embedding)', () => {
@@ -140,33 +140,61 @@ describe('checkLiveness', () => {
   });
 });
 
-describe('checkMatch', () => {
+describe('checkMatch at the level\'s own threshold (adaptive rule off)', () => {
   const between = (substantial + high) / 2;
+  const adaptive = { ...config.biometrics.match.adaptive, enabled: false };
+  const fixed = { ...config, biometrics: { ...config.biometrics, match: { ...config.biometrics.match, adaptive } } };
+  const at0 = (over: Partial<CheckContext> = {}) => ctx({ config: fixed, ...over });
 
   it('passes at substantial just above the substantial threshold', () => {
-    expect(checkMatch(frames({ embedding: at(substantial + 0.005) }), ctx())).toMatchObject({ name: 'match', outcome: 'pass', threshold: substantial });
+    expect(checkMatch(frames({ embedding: at(substantial + 0.005) }), at0())).toMatchObject({ name: 'match', outcome: 'pass', threshold: substantial });
   });
 
   it('fails at substantial just below the substantial threshold', () => {
-    expect(checkMatch(frames({ embedding: at(substantial - 0.005) }), ctx())).toMatchObject({ outcome: 'fail', code: 'no_match' });
+    expect(checkMatch(frames({ embedding: at(substantial - 0.005) }), at0())).toMatchObject({ outcome: 'fail', code: 'no_match' });
   });
 
   it('fails at high a score that passes at substantial', () => {
     const probe = frames({ embedding: at(between) });
-    expect(checkMatch(probe, ctx()).outcome).toBe('pass');
-    expect(checkMatch(probe, ctx({ flow: flow(acrHigh) }))).toMatchObject({ outcome: 'fail', code: 'no_match', threshold: high });
+    expect(checkMatch(probe, at0()).outcome).toBe('pass');
+    expect(checkMatch(probe, at0({ flow: flow(acrHigh) }))).toMatchObject({ outcome: 'fail', code: 'no_match', threshold: high });
   });
 
   it('passes at high just above the high threshold', () => {
-    expect(checkMatch(frames({ embedding: at(high + 0.005) }), ctx({ flow: flow(acrHigh) })).outcome).toBe('pass');
-  });
-
-  it('reports the cosine of the fused probe as the score', () => {
-    expect(checkMatch(frames({ embedding: at(0.7) }), ctx()).score).toBeCloseTo(0.7, 5);
+    expect(checkMatch(frames({ embedding: at(high + 0.005) }), at0({ flow: flow(acrHigh) })).outcome).toBe('pass');
   });
 
   it('fails with no_match when the citizen has no template', () => {
-    expect(checkMatch(frames({}), ctx({ template: undefined }))).toMatchObject({ outcome: 'fail', code: 'no_match', threshold: substantial });
+    expect(checkMatch(frames({}), at0({ template: undefined }))).toMatchObject({ outcome: 'fail', code: 'no_match', threshold: substantial });
+  });
+});
+
+describe('checkMatch with the adaptive threshold', () => {
+  const { relief, raise, frontalDeg, offPoseDeg } = config.biometrics.match.adaptive;
+
+  it('lowers the threshold by the relief for a frontal probe', () => {
+    expect(checkMatch(frames({ embedding: at(0.7), yaw: 5, pitch: -5 }), ctx()).threshold).toBeCloseTo(substantial - relief, 4);
+  });
+
+  it('raises the threshold for a probe turned beyond offPoseDeg', () => {
+    expect(checkMatch(frames({ embedding: at(0.7), yaw: offPoseDeg }), ctx({ flow: flow(acrHigh) })).threshold).toBeCloseTo(high + raise, 4);
+  });
+
+  it('moves linearly in between', () => {
+    const mid = (frontalDeg + offPoseDeg) / 2;
+    expect(checkMatch(frames({ embedding: at(0.7), yaw: mid }), ctx()).threshold).toBeCloseTo(substantial + (raise - relief) / 2, 4);
+  });
+
+  it('refuses off pose a score that passes frontal', () => {
+    const score = substantial + 0.01;
+    expect(checkMatch(frames({ embedding: at(score), yaw: 3 }), ctx()).outcome).toBe('pass');
+    expect(checkMatch(frames({ embedding: at(score), yaw: 28 }), ctx())).toMatchObject({ outcome: 'fail', code: 'no_match' });
+  });
+
+  it('matches the most frontal frame and reports its cosine as the score', () => {
+    const result = checkMatch(frames({ embedding: at(0.9), yaw: 25 }, { embedding: at(0.6), yaw: 2 }, { embedding: at(0.8), pitch: 12 }), ctx());
+    expect(result.score).toBeCloseTo(0.6, 5);
+    expect(result.measured).toMatchObject({ frame: 1, poseDeg: 2, baseThreshold: substantial });
   });
 });
 
