@@ -1,6 +1,10 @@
 // The audit trail: one row per decision (capture started, frames decided, consent, agency and key
-// changes). Rows never hold images, templates or names. Imports db only.
+// changes, the provider's own events). Rows never hold images, templates, tokens or names.
+// Append-only and hash-chained (chain.ts); imports db only.
 import type { Db } from '../db/knex.ts';
+import { isPostgres } from '../db/knex.ts';
+import { genesisHash, rowHash, type AuditRow } from './chain.ts';
+import { consentEventType, storeConsent } from './consents.ts';
 
 export type AuditEvent = {
   type: string;
@@ -17,18 +21,55 @@ export type AuditEvent = {
 
 export type Audit = (event: AuditEvent) => Promise<void>;
 
-/** An audit writer over the `audit_events` table. */
+// Advisory lock class for appends ("FGAU"); the second key is the schema, so schemas sharing one
+// PostgreSQL database (tests, several deployments) do not wait on each other.
+const lockClass = 0x46474155;
+const maxAttempts = 5;
+
+// Two writers that computed the same next id collide on the primary key; on SQLite a deferred
+// transaction that lost the write lock fails with SQLITE_BUSY. Both are retried from the start.
+const isRetryable = (err: unknown): boolean => {
+  const code = String((err as { code?: unknown }).code ?? '');
+  return code === '23505' || code.startsWith('SQLITE_BUSY') || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+};
+
+const clip = (s: string | undefined, n: number) => (s === undefined ? null : s.slice(0, n));
+
+/**
+ * An audit writer over `audit_events`. Each append runs in a transaction that takes the chain's
+ * lock (PostgreSQL: a transaction-scoped advisory lock; SQLite: the single connection), reads the
+ * last row and inserts the next one with id = last id + 1 and its hash. Never updates or deletes.
+ * A `consent.decided` event also stores the decision in `consents`, in the same transaction.
+ */
 export function createAudit(db: Db, clock: () => number = Date.now): Audit {
+  const pg = isPostgres(db);
   return async (e) => {
-    await db('audit_events').insert({
-      at: clock(),
-      type: e.type,
-      outcome: e.outcome,
-      code: e.code ?? null,
-      interaction_uid: e.interactionUid ?? null,
-      client_id: e.clientId ?? null,
-      citizen_id: e.citizenId ?? null,
-      details: e.details ? JSON.stringify(e.details) : null,
-    });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await db.transaction(async (trx) => {
+          if (pg) await trx.raw('select pg_advisory_xact_lock(?, hashtext(current_schema()))', [lockClass]);
+          const last = await trx<AuditRow>('audit_events').orderBy('id', 'desc').first('id', 'hash');
+          const fields = {
+            id: last ? Number(last.id) + 1 : 1,
+            at: clock(),
+            type: e.type,
+            outcome: e.outcome,
+            code: e.code ?? null,
+            interaction_uid: e.interactionUid ?? null,
+            client_id: e.clientId ?? null,
+            citizen_id: e.citizenId ?? null,
+            ip: clip(e.ip, 64),
+            user_agent: clip(e.userAgent, 512),
+            details: e.details ? JSON.stringify(e.details) : null,
+          };
+          const prevHash = last?.hash ?? genesisHash;
+          await trx('audit_events').insert({ ...fields, prev_hash: prevHash, hash: rowHash(prevHash, fields) });
+          if (e.type === consentEventType) await storeConsent(trx, e, fields.at);
+        });
+        return;
+      } catch (err) {
+        if (attempt >= maxAttempts || !isRetryable(err)) throw err;
+      }
+    }
   };
 }

@@ -1,8 +1,10 @@
 // The `facegate` command: parses the configuration once and registers every sub-command.
 import { Command } from 'commander';
 import { loadConfig } from '../../config/load.ts';
+import { registerAuditCommands } from './audit-commands.ts';
 import { registerEvalCommands } from './eval-commands.ts';
 import { registerFaceCommands } from './face-commands.ts';
+import { registerKeyCommands } from './key-commands.ts';
 import { registerOidcCommands } from './oidc-commands.ts';
 import { registerRegistryCommands } from './registry-commands.ts';
 import { fail } from './output.ts';
@@ -30,4 +32,6 @@ registerFaceCommands(program, config, run);
 registerEvalCommands(program, config, run);
 registerRegistryCommands(program, config, run);
 registerOidcCommands(program, config, run);
+registerKeyCommands(program, config, run);
+registerAuditCommands(program, config, run);
 await program.parseAsync(process.argv);

@@ -133,3 +133,58 @@ export async function hasTemplate(db: Queryable, citizenId: string, modelId: str
   const row = await db('face_templates').where({ citizen_id: citizenId, model_id: modelId }).first('id');
   return row !== undefined;
 }
+
+/** What a template key rotation did; `failed` rows did not open (altered, or their key is gone). */
+export interface TemplateRotation {
+  keyId: string;
+  /** Rows found under another key. */
+  scanned: number;
+  rotated: number;
+  /** Rows changed by someone else between read and write (re-enrolled, a concurrent run): left as they are. */
+  skipped: number;
+  failed: { id: string; citizenId: string; keyId: string }[];
+}
+
+/**
+ * Re-encrypts every template not under the active data key with it, in batches, one pass in id
+ * order. Each row is written with a conditional UPDATE (same key id, nonce and ciphertext as read),
+ * so a concurrent enrollment or a second run is never overwritten; running it again finds nothing
+ * left to do. Needs the old keys still in the keyring.
+ */
+export async function rotateTemplateKey(
+  db: Queryable,
+  sealer: Sealer,
+  options: { batch?: number; onProgress?: (done: number, total: number) => void } = {},
+): Promise<TemplateRotation> {
+  const size = options.batch ?? 200;
+  const pending = () => db<TemplateRow>('face_templates').whereNot('key_id', sealer.activeKeyId);
+  const [{ n }] = await pending().count({ n: '*' }) as [{ n: number | string }];
+  const total = Number(n);
+  const result: TemplateRotation = { keyId: sealer.activeKeyId, scanned: 0, rotated: 0, skipped: 0, failed: [] };
+  let after = '';
+  for (;;) {
+    const rows = await pending().where('id', '>', after).orderBy('id').limit(size);
+    if (rows.length === 0) break;
+    await db.transaction(async (trx) => {
+      for (const row of rows) {
+        result.scanned++;
+        let plaintext: Buffer;
+        try {
+          plaintext = encode(openRow(sealer, row));
+        } catch {
+          result.failed.push({ id: row.id, citizenId: row.citizen_id, keyId: row.key_id });
+          continue;
+        }
+        const sealed = sealer.seal(plaintext, aad(row.citizen_id, row.model_id));
+        const changed = await trx('face_templates')
+          .where({ id: row.id, key_id: row.key_id, iv: row.iv, ciphertext: row.ciphertext })
+          .update({ key_id: sealed.keyId, iv: sealed.iv, tag: sealed.tag, ciphertext: sealed.ciphertext });
+        if (changed === 1) result.rotated++;
+        else result.skipped++;
+      }
+    });
+    after = rows[rows.length - 1].id;
+    options.onProgress?.(result.scanned, total);
+  }
+  return result;
+}
