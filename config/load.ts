@@ -50,6 +50,9 @@ export const envMap: Record<string, { path: string[]; parse: (v: string) => unkn
   FACEGATE_DPOP_NONCE_SECRET: { path: ['secrets', 'dpopNonceSecret'], parse: String, secret: true },
   FACEGATE_PAIRWISE_SALT: { path: ['secrets', 'pairwiseSalt'], parse: String, secret: true },
   FACEGATE_CSRF_SECRET: { path: ['secrets', 'csrfSecret'], parse: String, secret: true },
+  REDIS_URL: { path: ['risk', 'redisUrl'], parse: String, secret: true },
+  FACEGATE_LOCKOUT_MAX_FAILURES: { path: ['risk', 'lockout', 'maxFailures'], parse: Number },
+  FACEGATE_LOCKOUT_SECONDS: { path: ['risk', 'lockout', 'baseSeconds'], parse: Number },
   FACEGATE_DEMO: { path: ['demo', 'enabled'], parse: bool },
   FACEGATE_MODELS_DIR: { path: ['biometrics', 'modelsDir'], parse: String },
   FACEGATE_WORKERS: { path: ['biometrics', 'workers'], parse: Number },
@@ -58,6 +61,7 @@ export const envMap: Record<string, { path: string[]; parse: (v: string) => unkn
   FACEGATE_LIVENESS_THRESHOLD: { path: ['biometrics', 'liveness', 'threshold'], parse: Number },
   FACEGATE_MATCH_SUBSTANTIAL: { path: ['biometrics', 'match', 'substantial'], parse: Number },
   FACEGATE_MATCH_HIGH: { path: ['biometrics', 'match', 'high'], parse: Number },
+  FACEGATE_MATCH_ADAPTIVE: { path: ['biometrics', 'match', 'adaptive', 'enabled'], parse: bool },
 };
 
 function fromEnv(env: Env): Tree {

@@ -20,6 +20,8 @@ export interface CaptureFlow {
   clientId: string | null;
   /** Null when the national ID is not in the registry: the flow runs the same, and fails. */
   citizenId: string | null;
+  /** HMAC of the claimed national ID (known or not): the key of its attempt limits. */
+  idKey?: string;
   purpose: CapturePurpose;
   acr: Acr;
   actions: ChallengeAction[];

@@ -1,28 +1,55 @@
 // The sign-in capture: starts a flow for a claimed national ID, evaluates submitted frames on
-// the worker pool, applies the decision to the flow and audits it. The same outward answer
-// whether or not the ID exists. Imports biometrics, registry, audit and the capture parts; no koa.
+// the worker pool, applies the decision and the risk rule to the flow and audits both. Attempt
+// limits, replayed frames and injection signals are checked before the face engine runs. The
+// same outward answer whether or not the ID exists. Imports biometrics, registry, risk, audit; no koa.
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import type { Config } from '../../config/schema.ts';
-import type { Audit } from '../audit/log.ts';
+import type { Audit, AuditEvent } from '../audit/log.ts';
 import type { ImageAnalysis } from '../biometrics/engine.ts';
 import type { FaceAnalyzer } from '../biometrics/pool.ts';
 import type { Db } from '../db/knex.ts';
 import { levelOf, type Acr } from '../oidc/acr.ts';
 import { findCitizenByNationalId, normalizeNationalId } from '../registry/citizens.ts';
 import { embeddingModelId, loadTemplate } from '../registry/templates.ts';
+import { decideRisk, type RiskDecision, type RiskInput } from '../risk/decide-risk.ts';
+import { deviceNovelty, rememberDevice } from '../risk/devices.ts';
+import type { RiskKeys } from '../risk/keys.ts';
+import { lockError, type AttemptLimits, type Lock, type Settlement } from '../risk/limits.ts';
+import { digestsOf, recordFrames } from '../risk/replay.ts';
+import { metadataFlags, timingFlags, type RiskFlag } from '../risk/signals.ts';
 import { AppError, errorCatalogue, isAppError, type ErrorCode } from '../shared/errors.ts';
 import type { Sealer } from '../shared/sealed.ts';
+import type { CheckResult } from './checks.ts';
 import { decide } from './decide.ts';
 import { applyEvent, assertOpen, attemptsLeft, type CaptureEvent, type CaptureFlow, type ChallengeAction } from './flow.ts';
 import { claimFlow, countFlows, insertFlow, loadFlow, saveFlow } from './store.ts';
 
 export type Feedback = { code: ErrorCode; message: string };
 export type StartResult = { captureId: string; acr: Acr; actions: ChallengeAction[]; minFrames: number; maxFrames: number; expiresAt: string };
-export type SubmitResult = { status: 'verified' | 'retry' | 'rejected'; feedback: Feedback[]; attemptsLeft: number; flow: CaptureFlow };
+export type SubmitResult = {
+  status: 'verified' | 'retry' | 'rejected'; feedback: Feedback[]; attemptsLeft: number; flow: CaptureFlow;
+  /** Set when the risk rule asks for the active challenge before verifying (feedback challenge_required). */
+  actions?: ChallengeAction[];
+  /** The frame counts the next submission needs, with `actions`. */
+  minFrames?: number;
+  maxFrames?: number;
+};
+/** Who is asking: the client address and user agent of the request (for limits, risk and audit). */
+export type Requester = { ip?: string; userAgent?: string };
+
+/** Hooks for metrics: risk decisions, lockouts, replay and injection signals, submission latency. */
+export type RiskObserver = {
+  risk(d: { stage: 'start' | 'submit'; decision: RiskDecision }): void;
+  lockout(lock: Lock): void;
+  signal(flag: RiskFlag): void;
+  latency(seconds: number, status: string): void;
+};
 
 export type CaptureDeps = {
   db: Db; analyzer: FaceAnalyzer; sealer: Sealer; config: Readonly<Config>; audit: Audit;
+  limits: AttemptLimits; keys: RiskKeys;
   observe?: (decision: { level: string; status: string; code?: string }, analyses: ImageAnalysis[]) => void;
+  observeRisk?: RiskObserver;
   clock?: () => number;
 };
 
@@ -37,28 +64,73 @@ function pickActions(n: number): ChallengeAction[] {
   return Array.from({ length: Math.min(n, pool.length) }, () => pool.splice(randomInt(pool.length), 1)[0]);
 }
 
+/** score − threshold of the liveness and match checks that produced a score. */
+function marginsOf(checks: CheckResult[]): RiskInput['margins'] {
+  const margin = (name: CheckResult['name']) => {
+    const c = checks.find((x) => x.name === name);
+    return c?.score !== undefined && c.threshold !== undefined ? c.score - c.threshold : undefined;
+  };
+  return { match: margin('match'), liveness: margin('liveness') };
+}
+
+/** What a submission's outcome does to the ID's failure budget. */
+function settlementOf(status: 'verified' | 'retry' | 'failed', code: ErrorCode | undefined): Settlement {
+  if (status === 'verified') return 'success';
+  if (status === 'failed' || code === 'challenge_failed') return 'failure';
+  return code === 'challenge_required' ? 'none' : 'retry';
+}
+
 export function createCaptureService(deps: CaptureDeps) {
-  const { db, analyzer, sealer, config, audit } = deps;
+  const { db, analyzer, sealer, config, audit, limits, keys } = deps;
   const clock = deps.clock ?? Date.now;
-  const limits = { maxAttempts: config.capture.maxAttempts, maxSubmissions: config.capture.maxSubmissions };
-  const frameLimits = (acr: Acr) => config.capture[levelOf(acr)];
+  const rules = config.risk.rules;
+  const flowLimits = { maxAttempts: config.capture.maxAttempts, maxSubmissions: config.capture.maxSubmissions };
+  // A flow with the challenge (high, or stepped up) takes high's frame counts: the actions need frames.
+  const frameLimits = (flow: Pick<CaptureFlow, 'acr' | 'actions'>) => config.capture[flow.actions.length ? 'high' : levelOf(flow.acr)];
+  const frameCounts = (flow: CaptureFlow) => ({ minFrames: frameLimits(flow).minFrames, maxFrames: frameLimits(flow).maxFrames });
+  const deviceKeys = (r: Requester) => ({ network: keys.network(r.ip ?? 'unknown'), agent: keys.agent(r.userAgent ?? '') });
+  const deviceSince = () => clock() - config.risk.deviceMemoryDays * 86_400_000;
+  const who = (r: Requester): Pick<AuditEvent, 'ip' | 'userAgent'> => ({ ip: r.ip, userAgent: r.userAgent?.slice(0, 512) });
+
+  async function refuseLocked(lock: Lock, e: Omit<AuditEvent, 'type' | 'outcome' | 'code'>, stage: 'start' | 'submit'): Promise<never> {
+    await audit({ ...e, type: 'capture.refused', outcome: 'failure', code: lock.scope === 'id' ? 'locked' : 'rate_limited', details: { ...e.details, stage, lock: { reason: lock.reason, retryAt: new Date(lock.retryAt).toISOString() } } });
+    deps.observeRisk?.risk({ stage, decision: { action: 'deny', reasons: ['locked'] } });
+    throw lockError(lock);
+  }
 
   /** Starts a capture for `nationalId` at `acr`, bound to the interaction. */
-  async function start(input: { interactionUid: string; clientId: string | null; nationalId: unknown; acr: Acr }): Promise<StartResult> {
+  async function start(input: { interactionUid: string; clientId: string | null; nationalId: unknown; acr: Acr } & Requester): Promise<StartResult> {
     const nationalId = claimedId(input.nationalId);
+    const base = { interactionUid: input.interactionUid, clientId: input.clientId ?? undefined, ...who(input) };
     // Each capture brings fresh attempts: without a cap, one sign-in could try without end.
     if (await countFlows(db, input.interactionUid) >= config.capture.maxCapturesPerInteraction) {
-      await audit({ type: 'capture.refused', outcome: 'failure', code: 'too_many_captures', interactionUid: input.interactionUid, clientId: input.clientId ?? undefined });
+      await audit({ ...base, type: 'capture.refused', outcome: 'failure', code: 'too_many_captures' });
       throw new AppError('too_many_captures');
     }
-    const citizen = await findCitizenByNationalId(db, nationalId);
+    // Known or not, the ID is counted under its HMAC by the same calls.
+    const idKey = keys.id(nationalId);
+    const ipKey = keys.ip(input.ip ?? 'unknown');
+    const [startLock, status, citizen] = await Promise.all([
+      limits.countStart(ipKey), limits.status(idKey, ipKey), findCitizenByNationalId(db, nationalId),
+    ]);
+    if (startLock) await refuseLocked(startLock, base, 'start');
+    const citizenId = citizen?.status === 'active' ? citizen.id : null;
+    const high = levelOf(input.acr) === 'high';
+    const counts = { lock: status.lock, idFailures: status.idFailures, ipFailures: status.ipFailures, flags: [], challenged: high };
+    // A lock is refused before anything else is read.
+    const locked = decideRisk({ now: clock(), ...counts }, rules);
+    if (locked.action === 'deny') await refuseLocked(status.lock!, { ...base, citizenId, details: { risk: locked } }, 'start');
+    const novelty = await deviceNovelty(db, citizenId, deviceKeys(input), deviceSince());
     const now = clock();
-    const actions = levelOf(input.acr) === 'high' ? pickActions(config.capture.high.actions) : [];
+    const risk = decideRisk({ now, ...counts, novelty }, rules);
+    deps.observeRisk?.risk({ stage: 'start', decision: risk });
+    const actions = high || risk.action === 'step_up' ? pickActions(config.capture.high.actions) : [];
     const flow: CaptureFlow = {
       id: randomBytes(24).toString('base64url'),
       interactionUid: input.interactionUid,
       clientId: input.clientId,
-      citizenId: citizen?.status === 'active' ? citizen.id : null,
+      citizenId,
+      idKey,
       purpose: 'sign_in',
       acr: input.acr,
       actions,
@@ -72,10 +144,10 @@ export function createCaptureService(deps: CaptureDeps) {
     };
     await insertFlow(db, flow);
     await audit({
-      type: 'capture.started', outcome: 'info', interactionUid: flow.interactionUid, clientId: flow.clientId ?? undefined,
-      citizenId: flow.citizenId, details: { captureId: flow.id, acr: flow.acr, actions, knownCitizen: Boolean(flow.citizenId) },
+      ...base, type: 'capture.started', outcome: 'info', citizenId: flow.citizenId,
+      details: { captureId: flow.id, acr: flow.acr, actions, knownCitizen: Boolean(flow.citizenId), risk },
     });
-    const { minFrames, maxFrames } = frameLimits(flow.acr);
+    const { minFrames, maxFrames } = frameLimits(flow);
     return { captureId: flow.id, acr: flow.acr, actions, minFrames, maxFrames, expiresAt: new Date(flow.expiresAt).toISOString() };
   }
 
@@ -86,42 +158,106 @@ export function createCaptureService(deps: CaptureDeps) {
   }
 
   /** Evaluates one submission of frames (capture order) and moves the flow on. */
-  async function submit(input: { interactionUid: string; captureId: string; frames: Uint8Array[]; timestamps?: number[] }): Promise<SubmitResult> {
+  async function submit(input: { interactionUid: string; captureId: string; frames: Uint8Array[]; timestamps?: number[] } & Requester): Promise<SubmitResult> {
+    const began = performance.now();
     const loaded = await loadFlow(db, input.captureId, input.interactionUid);
     assertOpen(loaded, clock());
-    const { minFrames, maxFrames } = frameLimits(loaded.acr);
+    const { minFrames, maxFrames } = frameLimits(loaded);
     if (input.frames.length > maxFrames) throw new AppError('too_many_frames', undefined, { maxFrames });
     if (input.frames.length < minFrames) throw new AppError('too_few_frames', undefined, { minFrames });
+    const base = { interactionUid: loaded.interactionUid, clientId: loaded.clientId ?? undefined, citizenId: loaded.citizenId, ...who(input) };
+    // A flow from before the risk migration has no key: it is counted under the empty ID's.
+    const idKey = loaded.idKey ?? keys.id('');
+    const ipKey = keys.ip(input.ip ?? 'unknown');
+    // A locked ID or IP is refused here, before any image is decoded.
+    const status = await limits.status(idKey, ipKey);
+    if (status.lock) await refuseLocked(status.lock, { ...base, details: { captureId: loaded.id } }, 'submit');
+    const reservation = await limits.reserve(idKey, ipKey);
+    let settlement: Settlement = 'none';
+    try {
+      const result = await evaluate(loaded, input, { idFailures: reservation.consumed - 1, ipFailures: status.ipFailures }, base);
+      settlement = result.settlement;
+      return result.answer;
+    } catch (err) {
+      // Bad input (not an image…) still counts, as a retry: bounded, but no lockout for a bad camera.
+      settlement = isAppError(err) && err.status < 500 && err.code !== 'capture_busy' ? 'retry' : 'none';
+      throw err;
+    } finally {
+      const lock = await limits.settle(reservation, settlement);
+      if (lock) {
+        deps.observeRisk?.lockout(lock);
+        await audit({ ...base, type: 'capture.locked', outcome: 'failure', code: 'locked', details: { captureId: loaded.id, retryAt: new Date(lock.retryAt).toISOString(), lockouts: await limits.lockouts(idKey) } });
+      }
+      deps.observeRisk?.latency((performance.now() - began) / 1000, settlement);
+    }
+  }
+
+  async function evaluate(
+    loaded: CaptureFlow, input: { frames: Uint8Array[]; timestamps?: number[] } & Requester,
+    counts: { idFailures: number; ipFailures: number }, base: Omit<AuditEvent, 'type' | 'outcome'>,
+  ): Promise<{ answer: SubmitResult; settlement: Settlement }> {
     const flow = await claimFlow(db, loaded, clock());
+    const now = clock();
+    // Replay and injection signals first: cheap, and a replay never reaches the face engine.
+    const digests = digestsOf(input.frames);
+    const replay = await recordFrames(db, digests, now, config.risk.replay.windowSeconds * 1000);
+    const timing = timingFlags({ timestamps: input.timestamps, sessionStart: flow.createdAt, sessionEnd: flow.expiresAt, now }, config.risk.signals);
+    const metadata = await metadataFlags(input.frames, config.risk.signals);
+    const flags: RiskFlag[] = [
+      ...(replay.replayed ? ['replayed_frame' as const] : []), ...(replay.duplicates ? ['duplicate_frame' as const] : []),
+      ...timing.flags, ...metadata.flags,
+    ];
+    for (const f of flags) deps.observeRisk?.signal(f);
+    const novelty = await deviceNovelty(db, flow.citizenId, deviceKeys(input), deviceSince());
+    const riskInput: RiskInput = { now, ...counts, novelty, flags, challenged: flow.actions.length > 0 };
+    const signals = { flags, replay, timing: timing.details, software: metadata.software.length ? metadata.software : undefined, novelty };
+
+    const finish = async (outcome: 'verified' | 'retry' | 'failed', code: ErrorCode | undefined, risk: RiskDecision, extra: { checks?: CheckResult[]; analyses?: ImageAnalysis[]; actions?: ChallengeAction[] }) => {
+      const event: CaptureEvent = { type: outcome };
+      const next = { ...applyEvent(flow, event, clock(), flowLimits), ...(extra.actions ? { actions: extra.actions } : {}) };
+      const status = next.state === 'verified' ? 'verified' : outcome === 'retry' && next.state === 'open' ? 'retry' : 'rejected';
+      await saveFlow(db, flow, next, { outcome, code, checks: extra.checks, risk });
+      if (status === 'verified' && flow.citizenId) await rememberDevice(db, flow.citizenId, deviceKeys(input), clock());
+      await audit({
+        ...base, type: 'capture.decided', outcome: status === 'verified' ? 'success' : 'failure', code,
+        details: {
+          captureId: flow.id, acr: flow.acr, status, frames: input.frames.length, state: next.state,
+          clientSpanMs: input.timestamps ? input.timestamps.at(-1)! - input.timestamps[0] : undefined,
+          checks: extra.checks, models: extra.analyses?.[0]?.models, risk, signals, ...(extra.actions ? { actions: extra.actions } : {}),
+        },
+      });
+      deps.observeRisk?.risk({ stage: 'submit', decision: risk });
+      deps.observe?.({ level: levelOf(flow.acr), status, code }, extra.analyses ?? []);
+      // Outwardly, every failed attempt reads the same: not_verified. The audit keeps the reason.
+      const retryCodes = extra.checks?.at(-1)?.codes ?? (code ? [code] : []);
+      const codes = outcome === 'retry' ? retryCodes.slice(0, 3) : outcome === 'failed' ? ['not_verified' as const] : [];
+      const answer: SubmitResult = { status, feedback: codes.map(feedbackOf), attemptsLeft: attemptsLeft(next, flowLimits), flow: next, ...(extra.actions ? { actions: extra.actions, ...frameCounts(next) } : {}) };
+      return { answer, settlement: settlementOf(outcome, code) };
+    };
+
+    const early = decideRisk(riskInput, rules);
+    if (early.action === 'deny') return finish('failed', flags.includes('replayed_frame') ? 'replayed_frame' : 'not_verified', early, {});
+
     let analyses: ImageAnalysis[];
     try {
       analyses = await Promise.all(input.frames.map((bytes) => analyzer.analyze(bytes, { grade: 'capture' })));
     } catch (err) {
       // Bad input still counts as a submission, so a client cannot probe without limit.
-      await saveFlow(db, flow, applyEvent(flow, { type: 'retry' }, clock(), limits), { error: isAppError(err) ? err.code : 'internal_error' });
+      await saveFlow(db, flow, applyEvent(flow, { type: 'retry' }, clock(), flowLimits), { error: isAppError(err) ? err.code : 'internal_error' });
       throw err;
     }
     // Frames without a face never reach the match: no template is read for them.
     const embedded = analyses.every((a) => a.face?.embedding);
-    const decision = decide(analyses, { flow, template: embedded ? await template(flow.citizenId, analyses) : undefined, config });
-    const event: CaptureEvent = { type: decision.outcome };
-    const next = applyEvent(flow, event, clock(), limits);
-    const status = next.state === 'verified' ? 'verified' : decision.outcome === 'retry' && next.state === 'open' ? 'retry' : 'rejected';
-    await saveFlow(db, flow, next, { outcome: decision.outcome, code: decision.code, checks: decision.checks });
-    await audit({
-      type: 'capture.decided', outcome: status === 'verified' ? 'success' : 'failure', code: decision.code,
-      interactionUid: flow.interactionUid, clientId: flow.clientId ?? undefined, citizenId: flow.citizenId,
-      details: {
-        captureId: flow.id, acr: flow.acr, status, frames: analyses.length, state: next.state,
-        clientSpanMs: input.timestamps ? input.timestamps.at(-1)! - input.timestamps[0] : undefined,
-        checks: decision.checks, models: analyses[0].models,
-      },
+    const decision = decide(analyses, {
+      flow, template: embedded ? await template(flow.citizenId, analyses) : undefined, config, timestamps: input.timestamps, digests,
     });
-    deps.observe?.({ level: levelOf(flow.acr), status, code: decision.code }, analyses);
-    // Outwardly, every failed attempt reads the same: not_verified. The audit keeps the reason.
-    const retryCodes = decision.checks.at(-1)?.codes ?? (decision.code ? [decision.code] : []);
-    const codes = decision.outcome === 'retry' ? retryCodes.slice(0, 3) : decision.outcome === 'failed' ? ['not_verified' as const] : [];
-    return { status, feedback: codes.map(feedbackOf), attemptsLeft: attemptsLeft(next, limits), flow: next };
+    const risk = decideRisk({ ...riskInput, margins: marginsOf(decision.checks) }, rules);
+    const extra = { checks: decision.checks, analyses };
+    if (decision.outcome !== 'verified') return finish(decision.outcome, decision.code, risk, extra);
+    if (risk.action === 'deny') return finish('failed', 'not_verified', risk, extra);
+    // The face passed, but not convincingly enough for the signals around it: the challenge first.
+    if (risk.action === 'step_up') return finish('retry', 'challenge_required', risk, { ...extra, actions: pickActions(config.capture.high.actions) });
+    return finish('verified', undefined, risk, extra);
   }
 
   /** Cheap preview for live guidance: detection, landmarks and quality only. */

@@ -5,7 +5,7 @@ import { AppError } from '../shared/errors.ts';
 import type { CaptureFlow } from './flow.ts';
 
 type CaptureRow = {
-  id: string; interaction_uid: string; client_id: string | null; citizen_id: string | null;
+  id: string; interaction_uid: string; client_id: string | null; citizen_id: string | null; id_key: string | null;
   purpose: string; acr: string; actions: string; state: string; attempts_used: number;
   submissions: number; version: number; result: string | null; expires_at: number;
   created_at: number; updated_at: number;
@@ -16,6 +16,7 @@ const toFlow = (r: CaptureRow): CaptureFlow => ({
   interactionUid: r.interaction_uid,
   clientId: r.client_id,
   citizenId: r.citizen_id,
+  idKey: r.id_key ?? undefined,
   purpose: r.purpose as CaptureFlow['purpose'],
   acr: r.acr as CaptureFlow['acr'],
   actions: JSON.parse(r.actions) as CaptureFlow['actions'],
@@ -30,7 +31,7 @@ const toFlow = (r: CaptureRow): CaptureFlow => ({
 
 export async function insertFlow(db: Db, f: CaptureFlow): Promise<void> {
   await db('capture_sessions').insert({
-    id: f.id, interaction_uid: f.interactionUid, client_id: f.clientId, citizen_id: f.citizenId,
+    id: f.id, interaction_uid: f.interactionUid, client_id: f.clientId, citizen_id: f.citizenId, id_key: f.idKey ?? null,
     purpose: f.purpose, acr: f.acr, actions: JSON.stringify(f.actions), state: f.state,
     attempts_used: f.attemptsUsed, submissions: f.submissions, version: f.version,
     expires_at: f.expiresAt, created_at: f.createdAt, updated_at: f.updatedAt,
@@ -62,10 +63,13 @@ export async function claimFlow(db: Db, flow: CaptureFlow, now: number): Promise
   return { ...flow, version: flow.version + 1, updatedAt: now };
 }
 
-/** Writes the next version of a claimed flow (and the decision summary, never images). */
+/**
+ * Writes the next version of a claimed flow (and the decision summary, never images). The
+ * actions change when the risk rule steps a flow up to the active challenge.
+ */
 export async function saveFlow(db: Db, claimed: CaptureFlow, next: CaptureFlow, result: unknown): Promise<void> {
   const n = await db('capture_sessions').where({ id: claimed.id, version: claimed.version }).update({
-    state: next.state, attempts_used: next.attemptsUsed, submissions: next.submissions,
+    state: next.state, attempts_used: next.attemptsUsed, submissions: next.submissions, actions: JSON.stringify(next.actions),
     version: next.version, updated_at: next.updatedAt, result: JSON.stringify(result),
   });
   if (n !== 1) throw new AppError('capture_busy');

@@ -1,0 +1,129 @@
+// Attempt limits that hold across instances (rate-limiter-flexible): consecutive failures per
+// national ID with a growing lockout, quality retries per ID, failures and capture starts per
+// client IP. Counters live in the database's `risk_limits` table, or in Redis when configured.
+import { RateLimiterPostgres, RateLimiterRedis, RateLimiterRes, RateLimiterSQLite, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Config } from '../../config/schema.ts';
+import { isPostgres, type Db } from '../db/knex.ts';
+import { AppError } from '../shared/errors.ts';
+
+/** Why and until when an ID or an IP is refused. */
+export type Lock = { scope: 'id' | 'ip'; reason: 'lockout' | 'retries' | 'ip_failures' | 'ip_starts'; retryAt: number };
+/** A point taken on the ID's failure counter before the face engine runs; settled after. */
+export type Reservation = { idKey: string; ipKey: string; consumed: number };
+export type Settlement = 'failure' | 'success' | 'retry' | 'none';
+export type LimitStatus = { idFailures: number; ipFailures: number; lock?: Lock };
+
+type RedisClient = ConstructorParameters<typeof RateLimiterRedis>[0]['storeClient'];
+
+const isRes = (e: unknown): e is RateLimiterRes => e instanceof RateLimiterRes;
+
+/**
+ * The limiters of one gateway. `redis` (an ioredis client) replaces the database store; every
+ * instance sharing the database (or Redis) shares the counts.
+ */
+export function createAttemptLimits(db: Db, config: Readonly<Config>, redis?: RedisClient) {
+  const { lockout, ip } = config.risk;
+  const make = (keyPrefix: string, points: number, duration: number): RateLimiterAbstract => {
+    const common = { keyPrefix, points, duration };
+    if (redis) return new RateLimiterRedis({ ...common, storeClient: redis });
+    const table = { storeClient: db, storeType: 'knex', tableName: 'risk_limits', tableCreated: true, clearExpiredByTimeout: false };
+    return isPostgres(db)
+      ? new RateLimiterPostgres({ ...common, ...table, schemaName: config.database.schema })
+      : new RateLimiterSQLite({ ...common, ...table });
+  };
+  const idFailures = make('idf', lockout.maxFailures, lockout.failureWindowSeconds);
+  const idBlock = make('idb', 1, lockout.maxSeconds);
+  const idLockouts = make('idl', 1_000_000, lockout.memorySeconds);
+  const idRetries = make('idr', config.risk.retriesPerIdPerHour, 3600);
+  const ipFailures = make('ipf', ip.failuresPerHour, 3600);
+  const ipStarts = make('ips', ip.startsPerMinute, 60);
+
+  const consumed = async (l: RateLimiterAbstract, key: string) => (await l.get(key))?.consumedPoints ?? 0;
+  const until = (res: RateLimiterRes | null) => Date.now() + Math.max(1000, res?.msBeforeNext ?? 0);
+
+  /** The counts for the risk rule and the lock in force, if any (no counter changes). */
+  async function status(idKey: string, ipKey: string): Promise<LimitStatus> {
+    const [block, retries, idf, ipf] = await Promise.all([idBlock.get(idKey), idRetries.get(idKey), idFailures.get(idKey), ipFailures.get(ipKey)]);
+    let lock: Lock | undefined;
+    if (block && block.consumedPoints > 0) lock = { scope: 'id', reason: 'lockout', retryAt: until(block) };
+    else if (retries && retries.consumedPoints >= config.risk.retriesPerIdPerHour) lock = { scope: 'id', reason: 'retries', retryAt: until(retries) };
+    else if (ipf && ipf.consumedPoints >= ip.failuresPerHour) lock = { scope: 'ip', reason: 'ip_failures', retryAt: until(ipf) };
+    return { idFailures: idf?.consumedPoints ?? 0, ipFailures: ipf?.consumedPoints ?? 0, lock };
+  }
+
+  /** Counts a capture start from this IP; the lock when the IP started too many this minute. */
+  async function countStart(ipKey: string): Promise<Lock | undefined> {
+    try {
+      await ipStarts.consume(ipKey);
+      return undefined;
+    } catch (e) {
+      if (!isRes(e)) throw e;
+      return { scope: 'ip', reason: 'ip_starts', retryAt: until(e) };
+    }
+  }
+
+  /**
+   * Takes one point of the ID's failure budget before the engine runs, so concurrent attempts on
+   * one ID cannot overshoot the limit. When the budget is taken by attempts still in flight, the
+   * caller gets capture_busy (nothing is locked yet).
+   */
+  async function reserve(idKey: string, ipKey: string): Promise<Reservation> {
+    try {
+      const res = await idFailures.consume(idKey);
+      return { idKey, ipKey, consumed: res.consumedPoints };
+    } catch (e) {
+      if (!isRes(e)) throw e;
+      await idFailures.reward(idKey);
+      throw new AppError('capture_busy', 'other attempts for this ID number are being checked; wait for their answer');
+    }
+  }
+
+  /**
+   * Settles a reservation: a failure keeps its point (and at the limit locks the ID out for
+   * base × 2^(lockouts before), at most maxSeconds, and starts a fresh count); a success resets
+   * the consecutive count; a quality retry gives the point back and counts against the retry
+   * budget; `none` gives it back. Returns the lock it set, if any.
+   */
+  async function settle(r: Reservation, outcome: Settlement): Promise<Lock | undefined> {
+    if (outcome === 'success') {
+      await idFailures.delete(r.idKey);
+      return undefined;
+    }
+    if (outcome !== 'failure') {
+      await idFailures.reward(r.idKey);
+      if (outcome === 'retry') await idRetries.penalty(r.idKey);
+      return undefined;
+    }
+    await ipFailures.penalty(r.ipKey);
+    if (r.consumed < lockout.maxFailures) return undefined;
+    const n = (await idLockouts.penalty(r.idKey)).consumedPoints;
+    const seconds = Math.min(lockout.maxSeconds, lockout.baseSeconds * 2 ** Math.min(n - 1, 30));
+    await idBlock.block(r.idKey, seconds);
+    await idFailures.delete(r.idKey);
+    return { scope: 'id', reason: 'lockout', retryAt: Date.now() + seconds * 1000 };
+  }
+
+  /** Lockouts recorded for this ID within lockout.memorySeconds (for the audit trail). */
+  const lockouts = (idKey: string) => consumed(idLockouts, idKey);
+
+  return { status, countStart, reserve, settle, lockouts };
+}
+
+export type AttemptLimits = ReturnType<typeof createAttemptLimits>;
+
+/** The stable error for a lock: 429 `locked` (the ID) or `rate_limited` (the IP), with retryAt. */
+export function lockError(lock: Lock): AppError {
+  const at = new Date(lock.retryAt);
+  const minutes = Math.max(1, Math.ceil((lock.retryAt - Date.now()) / 60_000));
+  const when = `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC (in about ${minutes < 120 ? `${minutes} minute${minutes === 1 ? '' : 's'}` : `${Math.round(minutes / 60)} hours`})`;
+  const code = lock.scope === 'id' ? 'locked' : 'rate_limited';
+  const message = lock.scope === 'id'
+    ? `Too many attempts to verify this ID number have failed, so face sign-in is paused for it. You can try again after ${when}. If you cannot wait, go to a service desk with your ID card, or use another way of signing in that the service offers.`
+    : `Too many attempts have come from your network. You can try again after ${when}, or use another way of signing in that the service offers.`;
+  return new AppError(code, message, { retryAt: at.toISOString(), retryAfterSeconds: Math.max(1, Math.ceil((lock.retryAt - Date.now()) / 1000)), reason: lock.reason });
+}
+
+/** Deletes limiter rows that expired more than an hour ago (database store only; housekeeping). */
+export async function pruneLimits(db: Db, now: number): Promise<number> {
+  return db('risk_limits').where('expire', '<', now - 3600_000).del();
+}

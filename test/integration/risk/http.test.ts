@@ -1,0 +1,125 @@
+// Risk control over HTTP: a locked ID is answered 429 `locked` with Retry-After, retryAt and a
+// plain message (JSON and the no-JavaScript form), by a second gateway instance on the same
+// database too; capture starts are limited per client IP; a replayed frame reads as
+// not_verified; /metrics counts lockouts and replays.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import pino from 'pino';
+import sharp from 'sharp';
+import { loadConfig } from '../../../config/load.ts';
+import { openDatabase, type Db } from '../../../src/db/knex.ts';
+import { createGateway, type Gateway } from '../../../src/server/gateway.ts';
+import { connectAgency, createAgencyKeys, framesBody, interactionJson, startSignIn, verifyFace, type Agency } from '../../helpers/agency.ts';
+import { describeWithData, face } from '../../helpers/data.ts';
+import { startTestGateway, type TestGateway } from '../../helpers/gateway.ts';
+
+let shots = 0;
+/** A photo as a camera delivers it: no metadata, and bytes never sent before (a numbered JPEG comment). */
+async function camera(photo: Buffer): Promise<Buffer> {
+  const jpeg = await sharp(photo).jpeg({ quality: 95 }).toBuffer();
+  const text = Buffer.from(`shot ${++shots}`);
+  return Buffer.concat([jpeg.subarray(0, 2), Buffer.from([0xff, 0xfe, 0, text.length + 2]), text, jpeg.subarray(2)]);
+}
+
+describeWithData('risk control over HTTP, two instances', () => {
+  let gw: TestGateway;
+  let agency: Agency;
+  let dbB: Db;
+  let gatewayB: Gateway;
+  let serverB: Server;
+  let originB: string;
+  const maxFailures = 2;
+  const startsPerMinute = 8;
+
+  beforeAll(async () => {
+    const risk = { lockout: { maxFailures }, rules: { stepUpAfterIdFailures: 10 }, ip: { startsPerMinute } };
+    gw = await startTestGateway({ risk });
+    await gw.enroll('KH19861226', face('kit_harington', 'kit_harington_1.jpg'));
+    const keys = await createAgencyKeys('pension-office');
+    await gw.registerAgency({ clientId: keys.clientId, jwks: keys.jwks, scopes: ['openid', 'profile'] });
+    agency = await connectAgency(gw.issuer, keys);
+    // Instance B: the same settings and database (its own connection pool), its own port, behind a
+    // trusted proxy (the client IP comes from X-Forwarded-For).
+    dbB = openDatabase(gw.database.database);
+    const configB = loadConfig({ NODE_ENV: 'test' }, {
+      server: { port: 0, issuer: gw.issuer, trustProxy: true, logLevel: 'silent' }, database: gw.database.database, demo: { enabled: false }, risk,
+    });
+    gatewayB = await createGateway(configB, { logger: pino({ level: 'silent' }), db: dbB, analyzer: gw.gateway.analyzer });
+    serverB = createServer(gatewayB.app.callback());
+    await new Promise<void>((resolve) => serverB.listen(0, '127.0.0.1', resolve));
+    originB = `http://127.0.0.1:${(serverB.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    serverB?.closeAllConnections();
+    await new Promise<void>((resolve) => (serverB ? serverB.close(() => resolve()) : resolve()));
+    await gatewayB?.close();
+    await dbB?.destroy();
+    await gw?.close();
+  });
+
+  it('locks the ID after failures on instance A; instance B answers 429 locked with when to retry', async () => {
+    for (let i = 0; i < maxFailures; i++) {
+      const s = await startSignIn(agency, { scope: 'openid profile' });
+      const { submit } = await verifyFace(s, 'KH19861226', [await camera(face('rose_leslie', 'rose_leslie_2.jpg'))]);
+      expect(submit.json).toMatchObject({ status: 'rejected', feedback: [{ code: 'not_verified' }] });
+    }
+    // A new sign-in (same provider state and cookie keys) whose capture start goes to instance B.
+    const s = await startSignIn(agency, { scope: 'openid profile' });
+    const it1 = await interactionJson(s, s.landed.url);
+    const hop = await s.browser.request(`${originB}${it1.endpoints.capture}`, {
+      method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': it1.csrf },
+      body: JSON.stringify({ nationalId: 'KH19861226' }),
+    });
+    expect(hop.status).toBe(429);
+    const { error } = hop.json as { error: { code: string; message: string; retryAt: string } };
+    expect(error.code).toBe('locked');
+    const retryAt = Date.parse(error.retryAt);
+    expect(retryAt).toBeGreaterThan(Date.now());
+    expect(Number(hop.headers.get('retry-after'))).toBeGreaterThan(gw.config.risk.lockout.baseSeconds - 60);
+    expect(error.message).toContain(error.retryAt.slice(11, 16));
+    expect(error.message).toMatch(/service desk with your ID card/);
+  });
+
+  it('shows the lockout message on the page without JavaScript', async () => {
+    const s = await startSignIn(agency, { scope: 'openid profile' });
+    const it1 = await interactionJson(s, s.landed.url);
+    const form = framesBody([await camera(face('kit_harington', 'kit_harington_2.jpg'))]);
+    form.append('csrf', it1.csrf);
+    form.append('nationalId', 'KH19861226');
+    const hop = await s.browser.request(`${gw.issuer}${it1.endpoints.verify}`, { method: 'POST', body: form, headers: { accept: 'text/html' } });
+    expect(hop.status).toBe(429);
+    expect(Number(hop.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(hop.body).toMatch(/You can try again after \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/);
+    expect(hop.body).toMatch(/service desk with your ID card/);
+  });
+
+  it('limits capture starts per client IP (X-Forwarded-For behind a trusted proxy), whatever the ID', async () => {
+    const startOnB = async (ip: string, i: number) => {
+      const s = await startSignIn(agency, { scope: 'openid profile' });
+      const it1 = await interactionJson(s, s.landed.url);
+      const hop = await s.browser.request(`${originB}${it1.endpoints.capture}`, {
+        method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': it1.csrf, 'x-forwarded-for': ip },
+        body: JSON.stringify({ nationalId: `ZZ2000000${i}` }),
+      });
+      return hop.status === 201 ? 'started' : `${hop.status} ${(hop.json as { error: { code: string } }).error.code}`;
+    };
+    const codes: string[] = [];
+    for (let i = 0; i <= startsPerMinute; i++) codes.push(await startOnB('203.0.113.5', i));
+    expect(codes).toEqual([...Array(startsPerMinute).fill('started'), '429 rate_limited']);
+    expect(await startOnB('203.0.113.6', 0)).toBe('started');
+  });
+
+  it('refuses a frame replayed into another sign-in as not_verified, and counts it in /metrics', async () => {
+    const frame = await camera(face('kit_harington', 'kit_harington_3.jpg'));
+    const a = await verifyFace(await startSignIn(agency, { scope: 'openid profile' }), 'ZZ00000042', [frame]);
+    const b = await verifyFace(await startSignIn(agency, { scope: 'openid profile' }), 'ZZ00000043', [frame]);
+    expect(b.submit.json).toEqual(a.submit.json);
+    expect(b.submit.json).toMatchObject({ status: 'rejected', feedback: [{ code: 'not_verified' }] });
+    const metrics = await (await fetch(`${gw.issuer}/metrics`)).text();
+    expect(metrics).toMatch(/facegate_risk_signals_total\{signal="replayed_frame"\} 1/);
+    expect(metrics).toMatch(/facegate_lockouts_total\{scope="id",reason="lockout"\} 1/);
+    expect(metrics).toMatch(/facegate_risk_decisions_total\{stage="submit",action="deny",reason="replayed_frame"\} 1/);
+    expect(metrics).toMatch(/facegate_verification_duration_seconds_count\{result="failure"\} [1-9]/);
+  });
+});
