@@ -13,8 +13,8 @@ import { embeddingModelId, loadTemplate } from '../../src/registry/templates.ts'
 import { createSealer } from '../../src/shared/sealed.ts';
 import { acrHigh, acrSubstantial, connectAgency, consentAndReturn, createAgencyKeys, framesBody, interactionJson, startSignIn, type Agency, type SignIn } from '../helpers/agency.ts';
 import { dataDir, describeWithData, face } from '../helpers/data.ts';
-import { closeEyes } from '../helpers/derive.ts';
-import { getEngine } from '../helpers/engine.ts';
+import { closeEyes, freshBytes } from '../helpers/derive.ts';
+import { config as engineConfig, getEngine } from '../helpers/engine.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 
 type Action = 'blink' | 'turn_left' | 'turn_right';
@@ -26,22 +26,29 @@ describeWithData('sign-in at LoA high', () => {
   let blink: Buffer;
   const nationalId = 'LM18800116';
 
-  // Frames of the selfie video (read off it once, see docs/calibration.md): 4, 5, 31, 32 look
-  // straight; 12 and 21 have the head turned to the picture's left (the citizen's right); 36 and 39
-  // to the picture's right (the citizen's left).
-  const neutral = () => [video[4], video[5]];
-  const back = () => [video[31], video[32]];
+  // Frames of the selfie video, as `npm run eval:video` measures them (docs/calibration.md): 31 and
+  // 32 look straight; 10-13 have the head turned to the picture's left (the citizen's right); 36-39
+  // to the picture's right (the citizen's left). A cooperative citizen: two frames looking straight,
+  // then four frames per action. The video has no blink: eyelids painted shut on a straight frame.
+  const neutral = () => [video[31], video[32]];
   const perform: Record<Action, () => Buffer[]> = {
-    turn_right: () => [video[12], video[21]],
-    turn_left: () => [video[36], video[39]],
+    turn_right: () => [video[10], video[11], video[12], video[13]],
+    turn_left: () => [video[36], video[37], video[38], video[39]],
     blink: () => [blink],
   };
-  const sequence = (actions: Action[]) => [...neutral(), ...actions.flatMap((a) => [...perform[a](), ...back()])];
+  const sequence = (actions: Action[]) => [...neutral(), ...actions.flatMap((a) => perform[a]())];
+  /** Capture times (epoch ms) 400 ms apart, as the page takes them. */
+  const times = (n: number) => Array.from({ length: n }, (_, i) => Date.now() - (n - i) * 400);
+  // Each frame sent gets new bytes (the pixels stay): the same bytes again are refused as a replay.
+  const shot = freshBytes;
 
   beforeAll(async () => {
     video = splitMjpeg(readFileSync(join(dataDir, 'video', 'lin_manuel_miranda_selfie.mjpeg'))).map((f) => Buffer.from(f));
-    const open = await (await getEngine()).analyze(video[5]);
-    blink = await closeEyes(video[5], open.face!.landmarks);
+    const engine = await getEngine();
+    for (const i of [31, 32, 33, 30, 4, 5]) {
+      blink = await closeEyes(video[i], (await engine.analyze(video[i])).face!.landmarks);
+      if (Math.max(...(await engine.analyze(blink)).face!.eyesOpen) < engineConfig.capture.challenge.eyesClosedBelow) break;
+    }
     gw = await startTestGateway();
     await gw.enroll(nationalId, face('lin_manuel_miranda', 'lin_manuel_miranda_1.png'));
     const keys = await createAgencyKeys('police-eid');
@@ -58,7 +65,7 @@ describeWithData('sign-in at LoA high', () => {
     });
     const started = start.json as { captureId: string; actions: Action[]; minFrames: number; maxFrames: number; acr: string };
     const send = (frames: Buffer[]) => s.browser.request(`${gw.issuer}${it1.endpoints.capture}/${started.captureId}/frames`, {
-      method: 'POST', headers: { accept: 'application/json', 'x-csrf-token': it1.csrf }, body: framesBody(frames),
+      method: 'POST', headers: { accept: 'application/json', 'x-csrf-token': it1.csrf }, body: framesBody(frames.map(shot), 'image/jpeg', times(frames.length)),
     });
     return { started, send };
   }
@@ -95,7 +102,8 @@ describeWithData('sign-in at LoA high', () => {
       for (const b of all.filter((x) => x !== a)) {
         const flow = { acr: acrHigh, actions: [a, b] } as CaptureFlow;
         const frames = await Promise.all(sequence([a, b]).map(analyze));
-        expect([a, b, decide(frames, { flow, template, config: gw.config }).outcome]).toEqual([a, b, 'verified']);
+        const decision = decide(frames, { flow, template, config: gw.config, timestamps: times(frames.length) });
+        expect([a, b, decision.outcome]).toEqual([a, b, 'verified']);
       }
     }
   });
@@ -107,11 +115,22 @@ describeWithData('sign-in at LoA high', () => {
     expect(answer.json).toMatchObject({ status: 'retry', feedback: [{ code: 'challenge_failed' }] });
   });
 
-  it('asks for a retry when one still photo is sent again and again', async () => {
+  it('refuses one still photo sent again and again: the same bytes twice are a replay', async () => {
     const s = await startSignIn(agency, { acr: acrHigh, scope: 'openid profile' });
     const { send } = await capture(s);
     const answer = await send(Array.from({ length: 6 }, () => face('lin_manuel_miranda', 'lin_manuel_miranda_1.png')));
-    expect(answer.json).toMatchObject({ status: 'retry', feedback: [{ code: 'challenge_failed' }] });
+    expect(answer.json).toMatchObject({ status: 'rejected', feedback: [{ code: 'not_verified' }], attemptsLeft: 2 });
+  });
+
+  it('refuses a still picture played as the camera, each copy with new bytes: not live', async () => {
+    const s = await startSignIn(agency, { acr: acrHigh, scope: 'openid profile' });
+    const { started, send } = await capture(s);
+    const answer = await send(Array.from({ length: 6 }, () => video[31]));
+    expect(answer.json).toMatchObject({ status: 'rejected', feedback: [{ code: 'not_verified' }], attemptsLeft: 2 });
+    const row = await gw.database.db('audit_events').where({ type: 'capture.decided' }).orderBy('id', 'desc').first();
+    const details = JSON.parse(row.details) as { captureId: string; checks: Array<{ name: string; reason?: string }> };
+    expect(details.captureId).toBe(started.captureId);
+    expect(details.checks.at(-1)).toMatchObject({ name: 'fresh', reason: 'repeated_frames' });
   });
 
   it('refuses fewer frames than the challenge needs', async () => {

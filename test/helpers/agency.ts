@@ -51,9 +51,10 @@ export async function interactionJson(s: Pick<SignIn, 'browser'>, interactionUrl
 }
 
 /** Posts frames as multipart, as the page does. */
-export function framesBody(frames: Uint8Array[], type = 'image/jpeg'): FormData {
+export function framesBody(frames: Uint8Array[], type = 'image/jpeg', timestamps?: number[]): FormData {
   const form = new FormData();
   frames.forEach((f, i) => form.append('frame', new Blob([new Uint8Array(f)], { type }), `frame-${i}.jpg`));
+  if (timestamps) form.append('timestamps', JSON.stringify(timestamps));
   return form;
 }
 

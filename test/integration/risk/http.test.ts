@@ -6,21 +6,15 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import pino from 'pino';
-import sharp from 'sharp';
 import { loadConfig } from '../../../config/load.ts';
 import { openDatabase, type Db } from '../../../src/db/knex.ts';
 import { createGateway, type Gateway } from '../../../src/server/gateway.ts';
 import { connectAgency, createAgencyKeys, framesBody, interactionJson, startSignIn, verifyFace, type Agency } from '../../helpers/agency.ts';
 import { describeWithData, face } from '../../helpers/data.ts';
+import { cameraShot } from '../../helpers/derive.ts';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.ts';
 
-let shots = 0;
-/** A photo as a camera delivers it: no metadata, and bytes never sent before (a numbered JPEG comment). */
-async function camera(photo: Buffer): Promise<Buffer> {
-  const jpeg = await sharp(photo).jpeg({ quality: 95 }).toBuffer();
-  const text = Buffer.from(`shot ${++shots}`);
-  return Buffer.concat([jpeg.subarray(0, 2), Buffer.from([0xff, 0xfe, 0, text.length + 2]), text, jpeg.subarray(2)]);
-}
+const camera = cameraShot;
 
 describeWithData('risk control over HTTP, two instances', () => {
   let gw: TestGateway;

@@ -5,7 +5,6 @@
 // reused captures are refused; two instances on one database share the counts.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import sharp from 'sharp';
 import { loadConfig } from '../../../config/load.ts';
 import type { Config } from '../../../config/schema.ts';
 import { createAudit } from '../../../src/audit/log.ts';
@@ -18,16 +17,10 @@ import { createRiskKeys } from '../../../src/risk/keys.ts';
 import { createAttemptLimits } from '../../../src/risk/limits.ts';
 import { createSealer } from '../../../src/shared/sealed.ts';
 import { describeWithData, face } from '../../helpers/data.ts';
+import { cameraShot } from '../../helpers/derive.ts';
 import { openTestDatabase, type TestDatabase } from '../../helpers/db.ts';
 
-let shots = 0;
-const encoded = new Map<Buffer, Buffer>();
-/** A photo as a camera delivers it: no metadata, and bytes never sent before (a numbered JPEG comment). */
-async function camera(photo: Buffer): Promise<Buffer> {
-  const jpeg = encoded.get(photo) ?? encoded.set(photo, await sharp(photo).jpeg({ quality: 95 }).toBuffer()).get(photo)!;
-  const text = Buffer.from(`shot ${++shots}`);
-  return Buffer.concat([jpeg.subarray(0, 2), Buffer.from([0xff, 0xfe, 0, text.length + 2]), text, jpeg.subarray(2)]);
-}
+const camera = cameraShot;
 
 const errorCode = (e: unknown) => (e as { code?: string }).code;
 
