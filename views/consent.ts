@@ -3,6 +3,7 @@
 
 import { describeLevel, type AssuranceLevel } from './claims.ts';
 import { html, safeUrl } from './html.ts';
+import { fill, messagesOf, type Lang } from './i18n/index.ts';
 import { renderLayout } from './layout.ts';
 
 export { claimLabels } from './claims.ts';
@@ -17,23 +18,27 @@ export interface ConsentProps {
   csrf: string;
   /** Where the decision is posted: `decision` = `allow` | `deny`, plus `csrf`. */
   action: string;
+  /** The page language; English when absent (known claims are relabelled in it by name). */
+  lang?: Lang;
 }
 
 /** Renders the complete consent page. */
-export function renderConsent({ uid, clientName, claims, acr, csrf, action }: ConsentProps): string {
-  const labels = [...new Set(claims.map((c) => c.label))];
+export function renderConsent({ uid, clientName, claims, acr, csrf, action, lang = 'en' }: ConsentProps): string {
+  const m = messagesOf(lang);
+  const t = m.consent;
+  const labels = [...new Set(claims.map((c) => m.claims[c.name] ?? c.label))];
   const body = html`
-    <h1>Share your details?</h1>
-    <p class="lead">We have checked that it is you. ${describeLevel(acr)}</p>
-    <h2>${clientName} will receive:</h2>
+    <h1>${t.title}</h1>
+    <p class="lead">${t.checked} ${describeLevel(acr, lang)}</p>
+    <h2>${fill(t.willReceive, { client: clientName })}</h2>
     <ul class="claims">${labels.map((label) => html`<li>${label}</li>`)}</ul>
-    <p>If you do not share, you go back to ${clientName} without signing in.</p>
+    <p>${fill(t.ifNot, { client: clientName })}</p>
     <form class="consent" method="post" action="${safeUrl(action)}" data-interaction="${uid}">
       <input type="hidden" name="csrf" value="${csrf}">
       <div class="actions">
-        <button type="submit" name="decision" value="allow" class="button button--primary">Share and continue</button>
-        <button type="submit" name="decision" value="deny" class="button button--secondary">Do not share</button>
+        <button type="submit" name="decision" value="allow" class="button button--primary">${t.allow}</button>
+        <button type="submit" name="decision" value="deny" class="button button--secondary">${t.deny}</button>
       </div>
     </form>`;
-  return renderLayout({ title: 'Share your details?', body });
+  return renderLayout({ title: t.title, body, lang, languagePath: `/interaction/${encodeURIComponent(uid)}` });
 }

@@ -15,6 +15,8 @@ export interface DemoHomeProps {
   levels: { label: string; href: string }[];
   /** The enrolment command to show, e.g. `./bin/facegate registry add --national-id … --photo your-photo.jpg`. */
   enrollHint: string;
+  /** The development enrollment page (webcam or photo), when mounted. */
+  enrollUrl?: string;
 }
 
 /** What `renderDemoResult` needs. */
@@ -64,7 +66,7 @@ function page(title: string, body: SafeHtml): string {
 }
 
 /** Renders the demo agency's start page with one sign-in link per level. */
-export function renderDemoHome({ issuer, clientId, levels, enrollHint }: DemoHomeProps): string {
+export function renderDemoHome({ issuer, clientId, levels, enrollHint, enrollUrl }: DemoHomeProps): string {
   return page(agency, html`
     <h1>${agency}</h1>
     <p class="lead">This is a demo agency. It shows how a government service signs citizens in with Facegate.</p>
@@ -74,7 +76,8 @@ export function renderDemoHome({ issuer, clientId, levels, enrollHint }: DemoHom
     </div>
     <aside class="box" aria-labelledby="enrol-title">
       <h2 id="enrol-title">Not enrolled yet?</h2>
-      <p>Add yourself to the demo registry first. Run:</p>
+      ${enrollUrl ? html`<p><a id="enroll-link" class="button button--secondary" href="${safeUrl(enrollUrl)}">Enroll your face with the webcam</a></p>
+      <p>Or add yourself to the demo registry from the command line:</p>` : html`<p>Add yourself to the demo registry first. Run:</p>`}
       <pre><code>${enrollHint}</code></pre>
     </aside>
     <dl class="meta">

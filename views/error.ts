@@ -2,6 +2,7 @@
 // Imports only view modules; the code and request id are shown small, for the help desk.
 
 import { html } from './html.ts';
+import { messagesOf, type Lang } from './i18n/index.ts';
 import { renderLayout } from './layout.ts';
 
 /** What `renderErrorPage` needs. */
@@ -14,24 +15,26 @@ export interface ErrorPageProps {
   code?: string;
   /** Request id, shown for support. */
   requestId?: string;
+  /** The page language; English when absent. */
+  lang?: Lang;
 }
 
 /** Renders the complete error page. */
-export function renderErrorPage({ title, message, code, requestId }: ErrorPageProps): string {
+export function renderErrorPage({ title, message, code, requestId, lang = 'en' }: ErrorPageProps): string {
+  const t = messagesOf(lang).error;
   const support = code || requestId
     ? html`
-    <p class="support">If you call the help desk, give them this:
-      ${code ? html`<span>Code: <code>${code}</code></span>` : ''}
-      ${requestId ? html`<span>Reference: <code>${requestId}</code></span>` : ''}
+    <p class="support">${t.support}
+      ${code ? html`<span>${t.code} <code>${code}</code></span>` : ''}
+      ${requestId ? html`<span>${t.reference} <code>${requestId}</code></span>` : ''}
     </p>`
     : '';
   const body = html`
     <h1>${title}</h1>
     <div class="status status--error" role="alert"><p>${message}</p></div>
-    <h2>What you can do</h2>
-    <ul>
-      <li>Go back to the website of the service you were using, and start signing in again.</li>
-      <li>If it happens again, wait a few minutes and try once more, or contact that service's help desk.</li>
+    <h2>${t.whatToDo}</h2>
+    <ul>${t.steps.map((step) => html`
+      <li>${step}</li>`)}
     </ul>${support}`;
-  return renderLayout({ title, body });
+  return renderLayout({ title, body, lang });
 }

@@ -1,8 +1,16 @@
-// The sign-in page: claim an identity (national ID) and send a face photo; works without JavaScript,
-// and /static/sign-in.js adds the live camera. Imports only view modules (no server code).
+// The sign-in page: claim an identity (national ID), then the live camera (/static/sign-in.js) or,
+// without a camera or without JavaScript, a photo upload (substantial only). Imports only views/.
+//
+// Test contract (test/browser, test/unit/views): these ids stay stable.
+//   #sign-in-form (data-state: idle | camera | capturing | challenge | submitting | verified | retry |
+//   rejected | fallback), #nationalId, #camera-start (starts the camera flow), #camera-video,
+//   #camera-guidance (aria-live hints), #status (status region), #challenge (the current step),
+//   #fallback (hidden unless there is no camera), #frame (file input), #verify (upload submit),
+//   #cancel, #messages (the script's strings as JSON), language links a[hreflang].
 
 import { describeLevel, labelClaims, type AssuranceLevel } from './claims.ts';
 import { html, safeUrl, type SafeHtml } from './html.ts';
+import { clientMessages, codeMessage, fill, messagesOf, type Lang } from './i18n/index.ts';
 import { renderLayout } from './layout.ts';
 
 /** A message for the citizen, with the stable code from the error catalogue. */
@@ -32,78 +40,104 @@ export interface SignInProps {
   claims: string[];
   csrf: string;
   endpoints: SignInEndpoints;
-  /** Messages from the previous attempt, shown in the status region. */
+  /** Messages from the previous attempt, shown in the status region (by code, in the page language). */
   feedback?: Feedback[];
   /** Refills the ID field after a failed attempt. */
   nationalId?: string;
+  /** The page language; English when absent. */
+  lang?: Lang;
 }
 
 /** The status region's content: the feedback list, or nothing. */
-export function renderFeedback(feedback: readonly Feedback[] = []): SafeHtml {
+export function renderFeedback(feedback: readonly Feedback[] = [], lang: Lang = 'en'): SafeHtml {
   if (feedback.length === 0) return html``;
-  return html`<h2 class="status-title">Please try again</h2>
-      <ul class="feedback">${feedback.map((f) => html`<li data-code="${f.code}">${f.message}</li>`)}</ul>`;
+  return html`<h2 class="status-title">${messagesOf(lang).signIn.tryAgainTitle}</h2>
+      <ul class="feedback">${feedback.map((f) => html`<li data-code="${f.code}">${codeMessage(lang, f.code, f.message)}</li>`)}</ul>`;
+}
+
+/** The section shown when no camera can be used: an upload at substantial, other ways always. */
+function renderFallback(acr: AssuranceLevel, clientName: string, lang: Lang): SafeHtml {
+  const t = messagesOf(lang).signIn;
+  const upload = acr === 'substantial'
+    ? html`
+        <p>${t.uploadText}</p>
+        <div class="field">
+          <label for="frame">${t.frameLabel}</label>
+          <p id="frame-hint" class="hint">${t.frameHint}</p>
+          <input id="frame" name="frame" type="file" accept="image/jpeg,image/png,image/webp" capture="user" multiple required
+            aria-describedby="frame-hint">
+        </div>
+        <button type="submit" id="verify" class="button button--primary">${t.verify}</button>`
+    : html`
+        <p class="notice">${t.noUploadHigh}</p>`;
+  return html`
+      <section id="fallback" class="fallback" aria-labelledby="fallback-title" tabindex="-1">
+        <h2 id="fallback-title">${t.fallbackTitle}</h2>
+        <p>${t.fallbackText}</p>${upload}
+        <h3>${t.otherWaysTitle}</h3>
+        <ul class="other-ways">${t.otherWays.map((w) => html`<li>${fill(w, { client: clientName })}</li>`)}</ul>
+      </section>`;
 }
 
 /** Renders the complete sign-in page. */
 export function renderSignIn(props: SignInProps): string {
-  const { uid, clientName, acr, claims, csrf, endpoints, feedback = [], nationalId = '' } = props;
-  const labels = labelClaims(claims.filter((name) => name !== 'auth_time')); // as on the consent page
+  const { uid, clientName, acr, claims, csrf, endpoints, feedback = [], nationalId = '', lang = 'en' } = props;
+  const t = messagesOf(lang).signIn;
+  const labels = labelClaims(claims.filter((name) => name !== 'auth_time'), lang); // as on the consent page
   const hasFeedback = feedback.length > 0;
+  const [before, after] = t.asks.split('{client}');
   const body = html`
-    <h1>Prove who you are</h1>
-    <p class="lead"><strong>${clientName}</strong> asks you to prove who you are.</p>
-    <p>${describeLevel(acr)}</p>
-    ${labels.length > 0 ? html`<p>${clientName} has asked for: ${labels.join('; ')}.</p>` : ''}
+    <h1>${t.title}</h1>
+    <p class="lead">${before}<strong>${clientName}</strong>${after}</p>
+    <p>${describeLevel(acr, lang)}</p>
+    ${labels.length > 0 ? html`<p>${fill(t.asked, { client: clientName, list: labels.join('; ') })}</p>` : ''}
 
-    <div id="status" class="status${hasFeedback ? ' status--error' : ''}" role="status" aria-live="polite" tabindex="-1">${renderFeedback(feedback)}</div>
+    <div id="status" class="status${hasFeedback ? ' status--error' : ''}" role="status" aria-live="polite" tabindex="-1">${renderFeedback(feedback, lang)}</div>
 
-    <form id="sign-in-form" class="sign-in" method="post" action="${safeUrl(endpoints.verify)}" enctype="multipart/form-data"
+    <form id="sign-in-form" class="sign-in" method="post" action="${safeUrl(endpoints.verify)}" enctype="multipart/form-data" data-state="idle"
       data-interaction="${uid}" data-capture="${safeUrl(endpoints.capture)}" data-quality="${safeUrl(endpoints.quality)}" data-acr="${acr}">
       <input type="hidden" name="csrf" value="${csrf}">
 
       <div class="field">
-        <label for="nationalId">Your national ID number</label>
-        <p id="nationalId-hint" class="hint">6 to 20 letters and numbers, as on your ID card, without spaces.</p>
+        <label for="nationalId">${t.idLabel}</label>
+        <p id="nationalId-hint" class="hint">${t.idHint}</p>
         <input id="nationalId" name="nationalId" type="text" value="${nationalId}" autocomplete="off" inputmode="text"
           autocapitalize="characters" spellcheck="false" required minlength="6" maxlength="20" pattern="[A-Za-z0-9]{6,20}"
-          title="6 to 20 letters and numbers" aria-describedby="nationalId-hint">
+          title="${t.idTitle}" aria-describedby="nationalId-hint">
       </div>
 
       <fieldset class="field photo">
-        <legend>A photo of your face</legend>
+        <legend>${t.photoLegend}</legend>
         <div id="camera" class="camera" hidden>
-          <button type="button" id="camera-start" class="button button--secondary">Use my camera</button>
-          <p id="camera-prompt" class="camera-prompt" aria-live="assertive"></p>
-          <video id="camera-video" class="camera-video" playsinline muted hidden aria-label="Camera preview"></video>
-          <p id="camera-guidance" class="hint" aria-live="polite"></p>
-          <p class="or" aria-hidden="true">or</p>
-        </div>
-        <label for="frame">Take or choose a photo</label>
-        <p id="frame-hint" class="hint">On a phone this opens the front camera. Hold it at eye level and look straight at it.</p>
-        <input id="frame" name="frame" type="file" accept="image/jpeg,image/png,image/webp" capture="user" multiple required
-          aria-describedby="frame-hint">
+          <p id="camera-intro" class="hint">${t.cameraIntro}</p>
+          <button type="button" id="camera-start" class="button button--primary" aria-describedby="camera-intro">${t.cameraStart}</button>
+          <div id="challenge" class="challenge" aria-live="assertive" aria-atomic="true"></div>
+          <div id="camera-frame" class="camera-frame" hidden>
+            <video id="camera-video" class="camera-video" playsinline muted aria-label="${t.videoLabel}"></video>
+            <div class="camera-oval" aria-hidden="true"></div>
+          </div>
+          <p id="camera-guidance" class="guidance" aria-live="polite" aria-atomic="true"></p>
+        </div>${renderFallback(acr, clientName, lang)}
       </fieldset>
-
-      <button type="submit" id="verify" class="button button--primary">Verify my face</button>
     </form>
 
     <section class="tips" aria-labelledby="tips-title">
-      <h2 id="tips-title">Tips for a good photo</h2>
-      <ul>
-        <li>Find good light. Face a window or a lamp; do not stand with the light behind you.</li>
-        <li>Face the camera and keep your head straight. Only your face should be in the picture.</li>
-        <li>Remove sunglasses, hats and face masks. Everyday glasses are fine.</li>
+      <h2 id="tips-title">${t.tipsTitle}</h2>
+      <ul>${t.tips.map((tip) => html`
+        <li>${tip}</li>`)}
       </ul>
     </section>
 
     <form class="cancel" method="post" action="${safeUrl(endpoints.abort)}">
       <input type="hidden" name="csrf" value="${csrf}">
-      <button type="submit" class="button button--secondary">Cancel</button>
+      <button type="submit" id="cancel" class="button button--secondary">${t.cancel}</button>
     </form>`;
   return renderLayout({
-    title: hasFeedback ? 'Try again: prove who you are' : 'Prove who you are',
+    title: hasFeedback ? t.titleRetry : t.title,
     body,
-    scripts: ['capture-plan.js', 'ui.js', 'camera.js', 'sign-in.js'],
+    lang,
+    languagePath: `/interaction/${encodeURIComponent(uid)}`,
+    data: clientMessages(lang),
+    scripts: ['capture-plan.js', 'ui.js', 'camera.js', 'live-hints.js', 'sign-in.js'],
   });
 }

@@ -7,8 +7,9 @@ import { z } from 'zod';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Config } from '../../config/schema.ts';
-import { renderConsent, renderSignIn, claimLabels, type Feedback } from '../../views/index.ts';
+import { renderConsent, renderSignIn, claimLabels, languageOf, type Feedback } from '../../views/index.ts';
 import type { Audit } from '../audit/log.ts';
+import { recordConsent } from '../audit/consents.ts';
 import { levelOf, requiredAcr, type Acr } from '../oidc/acr.ts';
 import { scopeClaims } from '../oidc/accounts.ts';
 import type { Csrf } from '../server/csrf.ts';
@@ -23,6 +24,16 @@ const wantsJson = (ctx: Context) => ctx.accepts('html', 'json') === 'json' || ct
 
 export function createInteractionRouter({ provider, capture, csrf, config, audit }: InteractionDeps): Router {
   const router = new Router({ prefix: '/interaction/:uid' });
+  // A lock (`locked`, `rate_limited`) says when to come back: Retry-After, and retryAt for JSON clients.
+  router.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      if (!isAppError(err) || !retryAfter(ctx, err) || !wantsJson(ctx)) throw err;
+      ctx.status = err.status;
+      ctx.body = { error: { code: err.code, message: err.message, retryAt: err.details.retryAt } };
+    }
+  });
   const maxFrames = Math.max(config.capture.substantial.maxFrames, config.capture.high.maxFrames);
   const maxBytes = config.biometrics.image.maxBytes;
 
@@ -61,7 +72,7 @@ export function createInteractionRouter({ provider, capture, csrf, config, audit
     ctx.type = 'html';
     ctx.body = renderSignIn({
       uid: d.uid, clientName: a.name, acr: levelOf(acrFor(d, a.defaults)), claims: claimsFor(a.scopes),
-      csrf: csrf.token(d.uid), endpoints: endpoints(d.uid), feedback, nationalId,
+      csrf: csrf.token(d.uid), endpoints: endpoints(d.uid), feedback, nationalId, lang: languageOf(ctx),
     });
   }
 
@@ -84,7 +95,7 @@ export function createInteractionRouter({ provider, capture, csrf, config, audit
     if (d.prompt.name === 'consent') {
       ctx.type = 'html';
       ctx.body = renderConsent({
-        uid: d.uid, clientName: a.name, acr: levelOf(acr), csrf: csrf.token(d.uid), action: endpoints(d.uid).consent,
+        uid: d.uid, clientName: a.name, acr: levelOf(acr), csrf: csrf.token(d.uid), action: endpoints(d.uid).consent, lang: languageOf(ctx),
         claims: claims.filter((name) => name !== 'auth_time' && name !== 'amr').map((name) => ({ name, label: claimLabels[name] ?? name })),
       });
       return;
@@ -107,7 +118,7 @@ export function createInteractionRouter({ provider, capture, csrf, config, audit
     const a = await agency(d);
     const body = ctx.request.body as Record<string, unknown> | undefined;
     ctx.status = 201;
-    ctx.body = await capture.start({ interactionUid: d.uid, clientId: a.id, nationalId: body?.nationalId, acr: acrFor(d, a.defaults) });
+    ctx.body = await capture.start({ interactionUid: d.uid, clientId: a.id, nationalId: body?.nationalId, acr: acrFor(d, a.defaults), ...requester(ctx) });
   });
 
   router.post('/capture/:captureId/frames', async (ctx) => {
@@ -115,9 +126,10 @@ export function createInteractionRouter({ provider, capture, csrf, config, audit
     csrf.verify(d.uid, ctx.get('x-csrf-token'));
     const { files, fields } = await readMultipart(ctx, 'frame', maxFrames, maxBytes);
     const timestamps = parseTimestamps(fields.timestamps, files.length);
-    const result = await capture.submit({ interactionUid: d.uid, captureId: ctx.params.captureId, frames: files, timestamps });
+    const result = await capture.submit({ interactionUid: d.uid, captureId: ctx.params.captureId, frames: files, timestamps, ...requester(ctx) });
     const redirectTo = result.status === 'verified' ? await finishLogin(ctx, d, result.flow.citizenId!, result.flow.acr) : undefined;
-    ctx.body = { status: result.status, feedback: result.feedback, attemptsLeft: result.attemptsLeft, ...(redirectTo ? { redirectTo } : {}) };
+    const challenge = result.actions ? { actions: result.actions, minFrames: result.minFrames, maxFrames: result.maxFrames } : {};
+    ctx.body = { status: result.status, feedback: result.feedback, attemptsLeft: result.attemptsLeft, ...challenge, ...(redirectTo ? { redirectTo } : {}) };
   });
 
   // The page without JavaScript: one multipart form with the ID and the photo(s).
@@ -128,8 +140,11 @@ export function createInteractionRouter({ provider, capture, csrf, config, audit
     if (d.prompt.name !== 'login') throw new AppError('capture_closed', 'this interaction is not waiting for a sign-in');
     const a = await agency(d);
     try {
-      const started = await capture.start({ interactionUid: d.uid, clientId: a.id, nationalId: fields.nationalId, acr: acrFor(d, a.defaults) });
-      const result = await capture.submit({ interactionUid: d.uid, captureId: started.captureId, frames: files });
+      const started = await capture.start({ interactionUid: d.uid, clientId: a.id, nationalId: fields.nationalId, acr: acrFor(d, a.defaults), ...requester(ctx) });
+      // The active challenge (high, or a risk step-up) needs the camera page: an upload cannot move.
+      if (started.actions.length) throw new AppError('camera_required');
+      const result = await capture.submit({ interactionUid: d.uid, captureId: started.captureId, frames: files, ...requester(ctx) });
+      if (result.actions) throw new AppError('camera_required');
       if (result.status === 'verified') {
         ctx.status = 303;
         ctx.redirect(await finishLogin(ctx, d, result.flow.citizenId!, result.flow.acr));
@@ -140,6 +155,7 @@ export function createInteractionRouter({ provider, capture, csrf, config, audit
     } catch (err) {
       if (!isAppError(err) || err.status >= 500) throw err;
       ctx.status = err.status;
+      retryAfter(ctx, err);
       await signInPage(ctx, d, [{ code: err.code, message: err.message }], fields.nationalId);
     }
   });
@@ -162,7 +178,8 @@ export function createInteractionRouter({ provider, capture, csrf, config, audit
     } else {
       result = { error: 'access_denied', error_description: 'the citizen did not agree to share the details' };
     }
-    await audit({ type: 'consent.decided', outcome: decision === 'allow' ? 'success' : 'failure', interactionUid: d.uid, clientId, citizenId: d.session?.accountId, details: { scope: d.params.scope } });
+    const scopes = String(d.params.scope ?? 'openid').split(' ').filter((s) => s in scopeClaims);
+    await recordConsent(audit, { citizenId: d.session?.accountId, clientId, decision, scopes, claims: claimsFor(scopes), interactionUid: d.uid, ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined });
     await respondWithResult(ctx, await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: true }));
   });
 
@@ -177,9 +194,23 @@ export function createInteractionRouter({ provider, capture, csrf, config, audit
   return router;
 }
 
+/** The client address (X-Forwarded-For only with server.trustProxy) and user agent of a request. */
+const requester = (ctx: Context) => ({ ip: ctx.ip, userAgent: ctx.get('user-agent') });
+
+/** Sets Retry-After for an error that carries retryAt; true when it did. */
+function retryAfter(ctx: Context, err: AppError): boolean {
+  const seconds = err.details.retryAfterSeconds;
+  if (typeof seconds !== 'number' || typeof err.details.retryAt !== 'string') return false;
+  ctx.set('Retry-After', String(seconds));
+  return true;
+}
+
 const timestampsSchema = z.array(z.number().finite().nonnegative()).max(64);
 
-/** The client's capture times (ms), one per frame and in order; untrusted, kept for the audit trail. */
+/**
+ * The client's capture times (epoch ms, the client's Date.now()), one per frame and in order.
+ * Untrusted: checked against the capture session by the risk signals and kept for the audit trail.
+ */
 function parseTimestamps(raw: string | undefined, frames: number): number[] | undefined {
   if (raw === undefined || raw === '') return undefined;
   let parsed: unknown;

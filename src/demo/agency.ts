@@ -38,6 +38,7 @@ export async function createDemoAgency({ db, issuer }: { db: Db; issuer: string 
       issuer, clientId: demoClientId,
       levels: [{ label: 'Sign in (substantial)', href: '/demo/login?level=substantial' }, { label: 'Sign in (high)', href: '/demo/login?level=high' }],
       enrollHint: './bin/facegate registry add --national-id YOURID123 --given-name Ada --family-name Lovelace --birthdate 1990-12-10 --photo my-photo.jpg',
+      enrollUrl: '/demo/enroll',
     });
   });
 

@@ -2,13 +2,12 @@
 // headers, health and metrics, page assets, the sign-in interaction, the demo agency, and the
 // OpenID Provider mounted last. Receives every dependency; creates nothing it could be given.
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { bodyParser } from '@koa/bodyparser';
 import type Router from '@koa/router';
 import Koa, { type Context } from 'koa';
 import helmet from 'koa-helmet';
 import type Provider from 'oidc-provider';
-import { renderErrorPage } from '../../views/index.ts';
+import { codeMessage, languageOf, messagesOf, renderErrorPage, staticDir } from '../../views/index.ts';
 import { AppError, isAppError, toAppError } from '../shared/errors.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
@@ -24,8 +23,6 @@ export type AppDeps = {
   trustProxy: boolean;
 };
 
-const staticDir = fileURLToPath(new URL('../../views/static', import.meta.url));
-
 /** Client errors are answered with their code; anything else is logged and hidden as internal_error. */
 function errorHandler(logger: Logger): Koa.Middleware {
   return async (ctx, next) => {
@@ -38,8 +35,12 @@ function errorHandler(logger: Logger): Koa.Middleware {
       const message = err.expose ? err.message : 'Something went wrong on our side.';
       // A browser (Accept: text/html first) gets a page; fetch, curl and API clients get JSON.
       if (ctx.accepts('json', 'html') === 'html') {
+        const lang = languageOf(ctx);
         ctx.type = 'html';
-        ctx.body = renderErrorPage({ title: 'Sign-in could not continue', message, code: err.code, requestId: ctx.state.requestId });
+        ctx.body = renderErrorPage({
+          title: messagesOf(lang).error.title, message: lang === 'en' ? message : codeMessage(lang, err.expose ? err.code : 'internal_error', message),
+          code: err.code, requestId: ctx.state.requestId, lang,
+        });
       } else {
         ctx.body = { error: { code: err.code, message } };
       }

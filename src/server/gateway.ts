@@ -1,9 +1,11 @@
 // Composition of the gateway: database (migrated), signing keys, face engine pool, provider,
 // capture service, routes and the koa app. Used by `npm start`, the tests and the benchmark.
+import { Redis } from 'ioredis';
 import type Koa from 'koa';
 import type Provider from 'oidc-provider';
 import type { Config } from '../../config/schema.ts';
 import { createAudit } from '../audit/log.ts';
+import { auditProviderEvents } from '../audit/provider-events.ts';
 import { createEnginePool, type FaceAnalyzer } from '../biometrics/pool.ts';
 import { createInteractionRouter } from '../capture/routes.ts';
 import { createCaptureService } from '../capture/service.ts';
@@ -11,7 +13,13 @@ import { pruneFlows } from '../capture/store.ts';
 import { openDatabase, type Db } from '../db/knex.ts';
 import { migrateLatest } from '../db/migrate.ts';
 import { createDemoAgency } from '../demo/agency.ts';
+import { createDemoEnrollment } from '../demo/enroll.ts';
+import { scopeClaims } from '../oidc/accounts.ts';
 import { pruneExpired } from '../oidc/adapter.ts';
+import { pruneDevices } from '../risk/devices.ts';
+import { createRiskKeys } from '../risk/keys.ts';
+import { createAttemptLimits, pruneLimits } from '../risk/limits.ts';
+import { pruneFrameHashes } from '../risk/replay.ts';
 import { ensureSigningKeys, loadSigningJwks } from '../oidc/keys.ts';
 import { createProvider } from '../oidc/provider.ts';
 import { createSealer } from '../shared/sealed.ts';
@@ -42,10 +50,20 @@ export async function createGateway(config: Readonly<Config>, options: GatewayOp
   const audit = createAudit(db);
   const provider = createProvider({ config, db, jwks });
   provider.on('server_error', (_ctx, err) => logger.error({ err }, 'provider server_error'));
-  const capture = createCaptureService({ db, analyzer, sealer, config, audit, observe: metrics.observeDecision });
+  auditProviderEvents(provider, audit, { scopeClaims, onError: (err, type) => logger.error({ err, type }, 'audit write failed') });
+  // Attempt limits in the database, or in Redis when REDIS_URL is set: shared by every instance.
+  const redis = config.risk.redisUrl ? new Redis(config.risk.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : undefined;
+  const limits = createAttemptLimits(db, config, redis);
+  const capture = createCaptureService({
+    db, analyzer, sealer, config, audit, limits, keys: createRiskKeys(config.secrets.pairwiseSalt),
+    observe: metrics.observeDecision, observeRisk: metrics.observeRisk,
+  });
   const csrf = createCsrf(config.secrets.csrfSecret);
   const routers = [createInteractionRouter({ provider, capture, csrf, config, audit })];
-  if (config.demo.enabled) routers.push(await createDemoAgency({ db, issuer: config.server.issuer }));
+  if (config.demo.enabled) {
+    routers.push(createDemoEnrollment({ db, analyzer, sealer, csrf, maxBytes: config.biometrics.image.maxBytes }));
+    routers.push(await createDemoAgency({ db, issuer: config.server.issuer }));
+  }
   let closing = false;
   const app = createApp({
     provider, routers, logger, metrics, trustProxy: config.server.trustProxy,
@@ -59,8 +77,13 @@ export async function createGateway(config: Readonly<Config>, options: GatewayOp
   });
   const housekeeping = setInterval(() => {
     const now = Date.now();
-    Promise.all([pruneExpired(db, now), pruneFlows(db, now - 3600_000)])
-      .then(([tokens, flows]) => { if (tokens || flows) logger.debug({ tokens, flows }, 'expired rows pruned'); })
+    Promise.all([
+      pruneExpired(db, now), pruneFlows(db, now - 3600_000), pruneFrameHashes(db, now), pruneLimits(db, now),
+      pruneDevices(db, now - config.risk.deviceMemoryDays * 86_400_000),
+    ])
+      .then(([tokens, flows, frames, limitRows, devices]) => {
+        if (tokens || flows || frames || limitRows || devices) logger.debug({ tokens, flows, frames, limits: limitRows, devices }, 'expired rows pruned');
+      })
       .catch((err) => logger.warn({ err }, 'housekeeping failed'));
   }, options.housekeepingMs ?? 60_000);
   housekeeping.unref();
@@ -69,6 +92,7 @@ export async function createGateway(config: Readonly<Config>, options: GatewayOp
     async close() {
       closing = true;
       clearInterval(housekeeping);
+      redis?.disconnect();
       if (!options.analyzer) await analyzer.close();
       if (!options.db) await db.destroy();
     },

@@ -1,28 +1,29 @@
-// The page assets under views/static, read once at start and served with an ETag. A fixed list:
-// nothing outside that folder can be named by a request.
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { extname, join } from 'node:path';
+// The page assets under views/static, read once at start. Hashed names (`sign-in.<hash>.js`, what
+// the pages reference) are cached for a year as immutable; the plain names still answer, revalidated
+// by ETag. A fixed list: nothing outside that folder can be named by a request.
 import type { Middleware } from 'koa';
+import { buildAssetManifest, type Asset } from '../../views/assets.ts';
 
-const types: Record<string, string> = { '.js': 'application/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
-
+/** Serves the files of `dir` at `<prefix><hashed name>` (immutable) and `<prefix><name>` (no-cache). */
 export function serveStatic(dir: string, prefix = '/static/'): Middleware {
-  const files = new Map(readdirSync(dir).filter((f) => types[extname(f)]).map((f) => {
-    const body = readFileSync(join(dir, f));
-    return [f, { body, type: types[extname(f)], etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"` }];
-  }));
+  const byName = buildAssetManifest(dir);
+  const files = new Map<string, { asset: Asset; cache: string }>();
+  for (const asset of byName.values()) {
+    files.set(asset.hashed, { asset, cache: 'public, max-age=31536000, immutable' });
+    files.set(asset.file, { asset, cache: 'no-cache' });
+  }
   return async (ctx, next) => {
     if (!ctx.path.startsWith(prefix) || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
-    const file = files.get(ctx.path.slice(prefix.length));
-    if (!file) return next();
-    ctx.set('ETag', file.etag);
-    ctx.set('Cache-Control', 'public, max-age=300');
-    if (ctx.get('if-none-match') === file.etag) {
+    const found = files.get(ctx.path.slice(prefix.length));
+    if (!found) return next();
+    const { asset, cache } = found;
+    ctx.set('ETag', asset.etag);
+    ctx.set('Cache-Control', cache);
+    if (ctx.get('if-none-match') === asset.etag) {
       ctx.status = 304;
       return;
     }
-    ctx.type = file.type;
-    ctx.body = file.body;
+    ctx.type = asset.type;
+    ctx.body = asset.body;
   };
 }

@@ -28,6 +28,7 @@ export const errorCatalogue = {
   too_many_captures: { status: 429, expose: true, message: 'You have tried too many times in this sign-in. Go back to the service you came from and start again later.' },
   locked: { status: 429, expose: true, message: 'Too many attempts to verify this ID number have failed, so face sign-in is paused for it. Try again after the time shown. If you cannot wait, go to a service desk with your ID card, or use another way of signing in that the service offers.' },
   rate_limited: { status: 429, expose: true, message: 'Too many attempts have come from your network. Try again after the time shown, or use another way of signing in that the service offers.' },
+  camera_required: { status: 422, expose: true, message: 'This sign-in needs a short movement check in front of a live camera, which a photo upload cannot do. Use the camera on this page (JavaScript must be on), or go to a service desk with your ID card.' },
   challenge_required: { status: 422, expose: true, message: 'One more step: follow the instructions on the screen (look straight at the camera, then do each movement in order).' },
   replayed_frame: { status: 403, expose: false, message: 'A picture was sent before (a replay).' },
   capture_busy: { status: 409, expose: true, message: 'A check of this verification is already running. Wait for its answer.' },

@@ -1,53 +1,122 @@
-// Pure helpers for the sign-in script: words for challenge actions, the timing of the shots, expiry.
-// Plain browser JS (no build step); no DOM access here, so test/unit/views runs it in a sandbox.
+// Pure helpers for the sign-in script: the shots of a capture (neutral, then one window per
+// challenge action), the quality hold, message lookup by code, expiry. No DOM access here, so
+// test/unit/views runs it in a sandbox. Plain browser JS (no build step).
 (function (root) {
   'use strict';
 
-  var words = {
-    blink: 'Blink',
-    turn_left: 'Turn your head left',
-    turn_right: 'Turn your head right',
-    look_up: 'Look up',
-    look_down: 'Look down',
-    nod: 'Nod your head',
-    smile: 'Smile',
-    open_mouth: 'Open your mouth',
-  };
+  /** Frames at substantial without actions: passive liveness is judged on the median of several. */
+  var PASSIVE_FRAMES = 3;
+  var PASSIVE_INTERVAL = 300;
+  /** With actions: neutral frames first, then frames spread over each action's window. */
+  var NEUTRAL_FRAMES = 2;
+  var ACTION_FRAMES = 4;
+  var ACTION_WINDOW = 2000;
+  var ACTION_LEAD = 1000;
 
-  /** Plain words for a server action code; an unknown code is turned into words as it stands. */
-  function actionWords(action) {
-    if (Object.prototype.hasOwnProperty.call(words, action)) return words[action];
-    var text = String(action).replace(/_/g, ' ');
-    return text.charAt(0).toUpperCase() + text.slice(1);
-  }
+  function clamp(n, lo, hi) { return Math.max(lo, Math.min(hi, n)); }
 
   /**
-   * The shots to take for a capture answer: [{ prompt, wait }], where `prompt` (or null) is shown
-   * first and `wait` is the pause in ms before the shot. Without actions: minFrames shots 400 ms
-   * apart. With actions: a neutral part then one part per action, in order, about 3 shots each,
-   * kept within minFrames..maxFrames; a new instruction gets a second to be followed.
+   * The segments of a capture answer `{ minFrames, maxFrames, actions }`, in order:
+   * `{ kind: 'neutral'|'action', action?, step?, total?, frames, interval, lead }`: wait `lead` ms
+   * after announcing the segment, then take `frames` shots `interval` ms apart. The total stays
+   * within minFrames..maxFrames.
    */
   function planShots(capture) {
     var min = Math.max(1, Number(capture.minFrames) || 1);
     var max = Math.max(min, Number(capture.maxFrames) || min);
     var actions = Array.isArray(capture.actions) ? capture.actions : [];
-    var shots = [];
-    var i;
     if (actions.length === 0) {
-      for (i = 0; i < min; i++) shots.push({ prompt: i === 0 ? 'Look at the camera and hold still' : null, wait: i === 0 ? 1500 : 400 });
-      return shots;
+      return [{ kind: 'neutral', frames: clamp(PASSIVE_FRAMES, min, max), interval: PASSIVE_INTERVAL, lead: 0 }];
     }
-    var parts = ['Look straight at the camera'].concat(actions.map(actionWords));
-    var n = Math.min(max, Math.max(min, parts.length * 3));
-    if (n < parts.length) parts = parts.slice(1); // too few frames for a neutral part: actions only
-    var last = -1;
-    for (i = 0; i < n; i++) {
-      var part = Math.floor((i * parts.length) / n);
-      var isNew = part !== last;
-      shots.push({ prompt: isNew ? parts[part] : null, wait: isNew ? (i === 0 ? 1500 : 1000) : 400 });
-      last = part;
-    }
-    return shots;
+    var neutral = max - actions.length >= NEUTRAL_FRAMES + actions.length ? NEUTRAL_FRAMES : 1;
+    var per = clamp(Math.floor((max - neutral) / actions.length), 1, ACTION_FRAMES);
+    // Too few in all: more neutral frames (never more than maxFrames).
+    neutral = clamp(Math.max(neutral, min - per * actions.length), 1, max - per * actions.length);
+    var segments = [{ kind: 'neutral', frames: neutral, interval: PASSIVE_INTERVAL, lead: 800 }];
+    actions.forEach(function (action, i) {
+      segments.push({
+        kind: 'action', action: action, step: i + 1, total: actions.length, frames: per,
+        interval: per > 1 ? Math.round(ACTION_WINDOW / per) : 0, lead: ACTION_LEAD,
+      });
+    });
+    return segments;
+  }
+
+  /** The number of frames a plan takes. */
+  function frameCount(segments) {
+    return segments.reduce(function (n, s) { return n + s.frames; }, 0);
+  }
+
+  /**
+   * Tracks whether quality has held for `holdMs`: `update(ok, now)` answers true once every
+   * answer for at least `holdMs` was ok; any bad answer starts over.
+   */
+  function createHold(holdMs) {
+    var since = null;
+    return {
+      update: function (ok, now) {
+        if (!ok) { since = null; return false; }
+        if (since === null) since = now;
+        return now - since >= holdMs;
+      },
+      reset: function () { since = null; },
+    };
+  }
+
+  /**
+   * Steadies the live hint so a screen reader is not flooded: `update(text)` returns the text to
+   * show once it arrived `times` times in a row, else null (keep showing the current one).
+   */
+  function createHintFilter(times) {
+    var last = null;
+    var count = 0;
+    return {
+      update: function (text) {
+        count = text === last ? count + 1 : 1;
+        last = text;
+        return count >= times ? text : null;
+      },
+    };
+  }
+
+  /** The pause before the next quality request so requests start every `period` ms at most. */
+  function nextDelay(startedAt, now, period) {
+    return Math.max(0, period - (now - startedAt));
+  }
+
+  /**
+   * A feedback item's message in the page language (by code), else the server's text. In English
+   * the server's text wins (it is the catalogue's English and may carry details such as a time).
+   */
+  function messageFor(item, strings) {
+    var codes = (strings && strings.codes) || {};
+    if (strings && strings.lang === 'en' && item && item.message) return item.message;
+    if (item && item.code && Object.prototype.hasOwnProperty.call(codes, item.code)) return codes[item.code];
+    return (item && item.message) || '';
+  }
+
+  /** The short live hint for a /quality answer's first code, else its full message. */
+  function hintFor(body, strings) {
+    var first = body && Array.isArray(body.feedback) ? body.feedback[0] : null;
+    if (!first) return (strings && strings.lookHere) || '';
+    var hints = (strings && strings.hints) || {};
+    if (Object.prototype.hasOwnProperty.call(hints, first.code)) return hints[first.code];
+    return messageFor(first, strings);
+  }
+
+  /** Words for a challenge action in the page language; an unknown code turned into words. */
+  function actionWords(action, strings) {
+    var words = (strings && strings.actions) || {};
+    if (Object.prototype.hasOwnProperty.call(words, action)) return words[action];
+    var text = String(action).replace(/_/g, ' ');
+    return text.charAt(0).toUpperCase() + text.slice(1);
+  }
+
+  /** Replaces `{name}` slots. */
+  function fill(text, values) {
+    return String(text).replace(/\{(\w+)\}/g, function (slot, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : slot;
+    });
   }
 
   /** Whether a capture's `expiresAt` (ISO string, or epoch seconds or ms) is past, with 5 s to spare. */
@@ -56,13 +125,17 @@
     return isFinite(ms) && now > ms - 5000;
   }
 
-  /** The citizen-facing messages in an API answer: `feedback[]`, or `error.message`, or none. */
+  /** The feedback items of an API answer: `feedback[]`, or the `error`, or none. */
   function messagesOf(body) {
-    if (body && Array.isArray(body.feedback)) return body.feedback.filter(function (f) { return f && f.message; });
-    if (body && body.error && body.error.message) return [{ code: body.error.code, message: body.error.message }];
+    if (body && Array.isArray(body.feedback)) return body.feedback.filter(function (f) { return f && (f.message || f.code); });
+    if (body && body.error && typeof body.error === 'object') return [{ code: body.error.code, message: body.error.message }];
+    if (body && typeof body.error === 'string') return [{ code: body.error, message: body.message || '' }];
     return [];
   }
 
   root.Facegate = root.Facegate || {};
-  root.Facegate.plan = { actionWords: actionWords, planShots: planShots, isExpired: isExpired, messagesOf: messagesOf };
+  root.Facegate.plan = {
+    planShots: planShots, frameCount: frameCount, createHold: createHold, createHintFilter: createHintFilter, nextDelay: nextDelay, messageFor: messageFor,
+    hintFor: hintFor, actionWords: actionWords, fill: fill, isExpired: isExpired, messagesOf: messagesOf,
+  };
 })(globalThis);

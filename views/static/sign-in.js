@@ -1,192 +1,269 @@
-// The sign-in page's script: live camera, capture session, frames upload, feedback in the live region.
-// Plain browser JS (no build step); needs capture-plan.js, ui.js, camera.js first. Without it the form posts.
+// The sign-in page's script: camera preview with live hints, automatic capture once quality holds,
+// the challenge steps, frames upload, results in the live regions; the fallback when no camera.
+// Plain browser JS (no build step); needs capture-plan.js, ui.js, camera.js, live-hints.js first. Without it the form posts.
 (function () {
   'use strict';
   var F = window.Facegate;
   var form = document.getElementById('sign-in-form');
-  if (!form || !F || !F.plan || !F.ui || !window.fetch || !window.FormData || !window.Promise) return;
+  if (!form || !F || !F.plan || !F.ui || !F.camera || !F.hints || !window.fetch || !window.FormData || !window.Promise) return;
+  var P = F.plan;
 
+  var S = {};
+  try { S = JSON.parse(document.getElementById('messages').textContent) || {}; } catch (e) { S = {}; }
   var status = document.getElementById('status');
-  var submit = document.getElementById('verify');
   var idInput = document.getElementById('nationalId');
   var fileInput = document.getElementById('frame');
   var cameraBox = document.getElementById('camera');
+  var frameBox = document.getElementById('camera-frame');
   var startButton = document.getElementById('camera-start');
-  var prompt = document.getElementById('camera-prompt');
+  var challenge = document.getElementById('challenge');
   var guidance = document.getElementById('camera-guidance');
+  var fallback = document.getElementById('fallback');
+  var cancel = document.getElementById('cancel');
   var csrf = form.elements.csrf.value;
   var captureUrl = form.getAttribute('data-capture');
   var qualityUrl = form.getAttribute('data-quality');
-  var camera = F.camera && F.camera.supported() ? F.camera.create(document.getElementById('camera-video')) : null;
-  var session = null; // the open capture: { captureId, nationalId, minFrames, maxFrames, actions, expiresAt }
-  var busy = false;
+  var camera = F.camera.supported() ? F.camera.create(document.getElementById('camera-video')) : null;
+
+  var QUALITY_PERIOD = 330; // about 3 requests a second, never two at once
+  var HOLD_MS = 1000;       // quality must hold this long before the photos are taken
+  var MAX_TICKS = 600;      // about 3 minutes of hints, then the citizen presses "Try again"
+
+  var session = null; // { captureId, nationalId, minFrames, maxFrames, actions, expiresAt }
+  var stopHints = function () {}; // stops the running quality loop, if any
   var finished = false;
-  var qualityTimer = null;
 
+  function setState(state) { form.setAttribute('data-state', state); form.setAttribute('aria-busy', state === 'submitting' ? 'true' : 'false'); }
+  function state() { return form.getAttribute('data-state'); }
   function sleep(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
-
-  function showStatus(kind, title, messages, focus) { F.ui.showStatus(status, kind, title, messages, focus); }
-
-  function setBusy(on) {
-    busy = on;
-    submit.disabled = on || finished;
-    submit.textContent = on ? 'Checking…' : 'Verify my face';
-    if (startButton) startButton.disabled = on;
-    form.setAttribute('aria-busy', on ? 'true' : 'false');
-  }
-
+  function say(region, text) { if (region.textContent !== text) region.textContent = text; }
+  function translate(items) { return items.map(function (f) { return { code: f.code, message: P.messageFor(f, S) }; }); }
+  function showStatus(kind, title, items, focus) { F.ui.showStatus(status, kind, title, translate(items || []), focus); }
   function call(url, body, json) { return F.ui.post(url, body, json, csrf); }
 
-  // A 4xx/5xx answer: show its message; a dead capture session is dropped so the next try starts one.
-  function showError(res) {
-    var code = res.body && res.body.error && res.body.error.code;
-    var messages = F.plan.messagesOf(res.body);
-    if (!messages.length) messages = [{ message: res.status >= 500 ? 'Something went wrong on our side. Wait a moment and try again.' : 'The request was not accepted. Reload the page and try again.' }];
-    if (code === 'capture_expired' || code === 'capture_closed' || code === 'capture_not_found') session = null;
-    if (code === 'interaction_not_found') finished = true;
-    showStatus('error', finished ? 'Start again' : 'Please try again', messages, true);
+  function showButton(label) {
+    startButton.textContent = label;
+    startButton.hidden = false;
+    startButton.disabled = false;
   }
 
-  function startCapture(nationalId) {
+  // ---- fallback: no camera, or the camera was refused -------------------------------------------
+  function enterFallback(reason, focus) {
+    stopHints();
+    if (camera) camera.close();
+    setState('fallback');
+    say(guidance, '');
+    cameraBox.hidden = true;
+    fallback.hidden = false;
+    if (fileInput) fileInput.required = true;
+    showStatus('error', reason === 'blocked' ? S.blocked : S.noCamera, [], false);
+    if (focus !== false) fallback.focus();
+  }
+
+  // ---- the quality loop (live-hints.js): a hint only when it changes, capture once quality holds ---
+  function watchQuality() {
+    stopHints();
+    setState('camera');
+    stopHints = F.hints.watch({
+      camera: camera, url: qualityUrl, strings: S, period: QUALITY_PERIOD, holdMs: HOLD_MS, maxTicks: MAX_TICKS,
+      post: function (url, data) { return call(url, data, false); },
+      onHint: function (text) { say(guidance, text); },
+      onReady: capture,
+      onFatal: showError,
+      onGiveUp: stopWithButton,
+    });
+  }
+
+  function stopWithButton() {
+    setState('retry');
+    say(guidance, '');
+    showStatus('error', S.tryAgain, [], true);
+    showButton(S.tryAgainButton);
+  }
+
+  // ---- capture: start (or reuse) the session, take the planned frames, submit -------------------
+  function ensureSession(nationalId) {
+    if (session && session.nationalId === nationalId && !P.isExpired(session.expiresAt, Date.now())) return Promise.resolve(session);
     return call(captureUrl, { nationalId: nationalId }, true).then(function (res) {
       if (!res.ok || !res.body || !res.body.captureId) { showError(res); return null; }
       var b = res.body;
-      return { captureId: b.captureId, nationalId: nationalId, minFrames: b.minFrames, maxFrames: b.maxFrames, actions: b.actions || [], expiresAt: b.expiresAt };
+      session = { captureId: b.captureId, nationalId: nationalId, minFrames: b.minFrames, maxFrames: b.maxFrames, actions: b.actions || [], expiresAt: b.expiresAt };
+      return session;
     });
   }
 
-  function shoot(s) {
-    var plan = F.plan.planShots(s);
-    var blobs = [];
-    var stamps = [];
-    var chain = Promise.resolve();
-    plan.forEach(function (shot, i) {
-      chain = chain.then(function () {
-        if (shot.prompt) prompt.textContent = shot.prompt;
-        // The instructions sit above the preview: bring them on screen (the citizen pressed a button below).
-        if (i === 0 && prompt.scrollIntoView) prompt.scrollIntoView({ block: 'start' });
-        return sleep(shot.wait);
-      }).then(function () {
+  // Draws the frame now (its timestamp is the frame's); the JPEG encoding finishes later.
+  function shotAfter(wait, blobs, stamps) {
+    return function () {
+      return sleep(wait).then(function () {
         stamps.push(Date.now());
         blobs.push(camera.snap(1280, 0.9));
       });
+    };
+  }
+
+  function shoot(s) {
+    var segments = P.planShots(s);
+    var blobs = [];
+    var stamps = [];
+    var chain = Promise.resolve();
+    segments.forEach(function (seg) {
+      chain = chain.then(function () {
+        if (seg.kind === 'action') {
+          setState('challenge');
+          say(challenge, P.fill(S.step, { n: seg.step, total: seg.total }) + ': ' + P.actionWords(seg.action, S));
+          say(guidance, '');
+        } else if (s.actions.length) {
+          say(challenge, S.lookStraight);
+        }
+        // The instruction sits above the preview: keep both on a small screen.
+        if (s.actions.length && challenge.scrollIntoView) challenge.scrollIntoView({ block: 'nearest' });
+        return sleep(seg.lead);
+      }).then(function () {
+        var shots = Promise.resolve();
+        for (var i = 0; i < seg.frames; i++) shots = shots.then(shotAfter(i === 0 ? 0 : seg.interval, blobs, stamps));
+        return shots;
+      });
     });
     return chain.then(function () { return Promise.all(blobs); }).then(function (done) {
-      prompt.textContent = '';
+      say(challenge, '');
       return { blobs: done, timestamps: stamps };
     });
   }
 
-  function sendFrames(s, frames) {
+  function capture() {
+    setState('capturing');
+    say(guidance, S.holdStill);
+    return ensureSession(idInput.value.trim()).then(function (s) {
+      if (!s) return null;
+      return shoot(s).then(function (frames) { return submit(s, frames); });
+    }).catch(function (err) {
+      say(challenge, '');
+      setState('retry');
+      showStatus('error', S.tryAgain, [{ message: err && err.message === 'camera_not_ready' ? S.cameraFailed : S.network }], true);
+      showButton(S.tryAgainButton);
+    });
+  }
+
+  function submit(s, frames) {
+    setState('submitting');
+    say(guidance, '');
+    showStatus('', S.checking, [], false);
     var data = new FormData();
-    frames.blobs.forEach(function (blob, i) { data.append('frame', blob, blob.name || 'frame-' + (i + 1) + '.jpg'); });
-    if (frames.timestamps) data.append('timestamps', JSON.stringify(frames.timestamps));
-    return call(captureUrl + '/' + encodeURIComponent(s.captureId) + '/frames', data, false);
+    frames.blobs.forEach(function (blob, i) { data.append('frame', blob, 'frame-' + (i + 1) + '.jpg'); });
+    data.append('timestamps', JSON.stringify(frames.timestamps));
+    return call(captureUrl + '/' + encodeURIComponent(s.captureId) + '/frames', data, false).then(handleResult);
   }
 
   function handleResult(res) {
     var b = res.body || {};
     if (!res.ok) return showError(res);
-    var messages = F.plan.messagesOf(b);
+    var items = P.messagesOf(b);
     if (b.status === 'verified') {
       finished = true;
-      if (camera) camera.close();
-      showStatus('success', 'Verified. Taking you back…', [], true);
+      setState('verified');
+      camera.close();
+      showStatus('success', S.verified, [], true);
       if (b.redirectTo) window.location.assign(b.redirectTo); else window.location.reload();
-    } else if (b.status === 'retry') {
-      showStatus('error', 'Please try again', messages, true);
+      return null;
+    }
+    if (b.status === 'retry' && Array.isArray(b.actions) && b.actions.length && session) {
+      // A step-up: the same capture wants the challenge now. Say why, then go straight into it.
+      session.actions = b.actions;
+      if (b.minFrames) session.minFrames = b.minFrames;
+      if (b.maxFrames) session.maxFrames = b.maxFrames;
+      showStatus('', S.tryAgain, items, false);
+      return sleep(1500).then(capture);
+    }
+    if (b.status === 'retry') {
+      setState('retry');
+      showStatus('error', S.tryAgain, items, true);
+      showButton(S.tryAgainButton);
+      return null;
+    }
+    // rejected: a capture with attempts left stays open, so its attempt limit holds.
+    setState('rejected');
+    if (b.attemptsLeft > 0) {
+      showStatus('error', S.rejectedTitle, items, true);
+      showButton(S.tryAgainButton);
     } else {
-      // A rejected capture stays open while attemptsLeft > 0: keep it, so its attempt limit holds.
-      if (b.attemptsLeft === 0) {
-        session = null;
-        finished = true;
-        messages = messages.concat([{ message: 'You cannot try again now. Go back to the service you came from and start again.' }]);
-      }
-      showStatus('error', finished ? 'Start again' : 'We could not verify you', messages, true);
+      endHere(S.rejectedTitle, items);
     }
+    return null;
   }
 
-  function run() {
-    var files = Array.prototype.slice.call(fileInput.files || []);
-    var useCamera = !!(camera && camera.isOpen());
-    if (!useCamera && files.length === 0) {
-      showStatus('error', 'A photo is needed', [{ message: 'Choose “Use my camera”, or take or choose a photo.' }], true);
-      return Promise.resolve();
-    }
-    setBusy(true);
-    showStatus('', 'Checking…', [], false);
-    var nationalId = idInput.value.trim();
-    var ready = session && session.nationalId === nationalId && !F.plan.isExpired(session.expiresAt, Date.now())
-      ? Promise.resolve(session) : startCapture(nationalId);
-    return ready.then(function (s) {
-      session = s;
-      if (!s) return null;
-      if (!useCamera && files.length < s.minFrames) {
-        showStatus('error', 'More photos are needed', [{ message: 'This check needs ' + s.minFrames + ' photos. Choose “Use my camera”, or choose ' + s.minFrames + ' photos at once.' }], true);
-        return null;
+  /** Nothing more can be tried in this sign-in: say so and point to the way back. */
+  function endHere(title, items) {
+    finished = true;
+    session = null;
+    camera && camera.close();
+    frameBox.hidden = true;
+    startButton.hidden = true;
+    say(guidance, '');
+    showStatus('error', title, items.concat([{ message: S.goBack }]), false);
+    cancel.focus();
+  }
+
+  function showError(res) {
+    var body = res.body || {};
+    var err = body.error && typeof body.error === 'object' ? body.error : { code: body.error, message: body.message };
+    var code = err.code;
+    var items = P.messagesOf(body);
+    if (!items.length) items = [{ message: res.status >= 500 ? S.serverError : S.network }];
+    say(challenge, '');
+    if (code === 'capture_expired' || code === 'capture_closed' || code === 'capture_not_found') session = null;
+    if (code === 'locked' || code === 'rate_limited' || code === 'too_many_captures' || code === 'interaction_not_found') {
+      var retryAt = err.retryAt || body.retryAt;
+      var when = retryAt ? new Date(typeof retryAt === 'number' && retryAt < 1e12 ? retryAt * 1000 : retryAt) : null;
+      if (when && isFinite(when.getTime()) && S.lang !== 'en') { // the English message already says when
+        items = items.concat([{ message: P.fill(S.retryAt, { time: when.toLocaleTimeString(S.lang, { hour: '2-digit', minute: '2-digit' }) }) }]);
       }
-      var frames = useCamera ? shoot(s) : Promise.resolve({ blobs: files.slice(0, s.maxFrames || files.length), timestamps: null });
-      return frames.then(function (f) { return sendFrames(s, f); }).then(handleResult);
+      setState('rejected');
+      endHere(S.startAgain, items);
+      return null;
+    }
+    setState('retry');
+    showStatus('error', S.tryAgain, items, true);
+    showButton(S.tryAgainButton);
+    return null;
+  }
+
+  // ---- start ----------------------------------------------------------------------------------------
+  function begin() {
+    if (finished || ['camera', 'capturing', 'challenge', 'submitting'].indexOf(state()) >= 0) return;
+    if (!idInput.checkValidity()) { idInput.reportValidity(); idInput.focus(); return; }
+    if (!camera) return enterFallback('none');
+    startButton.hidden = true;
+    frameBox.hidden = false;
+    showStatus('', '', [], false);
+    say(challenge, '');
+    say(guidance, S.starting);
+    guidance.focus();
+    var opening = camera.isOpen() ? Promise.resolve() : camera.open();
+    opening.then(function () {
+      say(guidance, S.lookHere);
+      watchQuality();
+    }, function (err) {
+      var blocked = err && (err.name === 'NotAllowedError' || err.name === 'SecurityError');
+      enterFallback(blocked ? 'blocked' : 'none');
     });
   }
 
-  form.addEventListener('submit', function (event) {
-    event.preventDefault();
-    if (busy || finished) return;
-    run().catch(function (err) {
-      prompt.textContent = '';
-      var message = err && err.message === 'camera_not_ready' ? 'The camera stopped. Choose “Use my camera” again.'
-        : 'We could not reach the service. Check your internet connection and try again.';
-      showStatus('error', 'Please try again', [{ message: message }], true);
-    }).then(function () { setBusy(false); });
-  });
-
-  // Live guidance while the preview runs: a small frame to the cheap quality check every 3 s.
-  function pollQuality(count) {
-    if (!camera.isOpen() || count > 40) return;
-    qualityTimer = setTimeout(function () {
-      if (busy) return pollQuality(count + 1);
-      camera.snap(640, 0.8).then(function (blob) {
-        var data = new FormData();
-        data.append('frame', blob, 'preview.jpg');
-        return call(qualityUrl, data, false);
-      }).then(function (res) {
-        if (!res.ok || !res.body || busy) return;
-        var text = res.body.ok ? 'Good. Press “Verify my face” when you are ready.' : (F.plan.messagesOf(res.body)[0] || {}).message;
-        if (text && guidance.textContent !== text) guidance.textContent = text;
-      }).catch(function () { /* guidance is optional */ }).then(function () { pollQuality(count + 1); });
-    }, 3000);
-  }
-
-  function stopCamera() {
-    clearTimeout(qualityTimer);
-    camera.close();
-    guidance.textContent = '';
-    startButton.textContent = 'Use my camera';
-    fileInput.required = true;
-  }
-
+  guidance.setAttribute('tabindex', '-1');
+  if (fileInput) fileInput.required = false;
   if (camera) {
+    fallback.hidden = true;
     cameraBox.hidden = false;
-    startButton.addEventListener('click', function () {
-      if (camera.isOpen()) return stopCamera();
-      camera.open().then(function () {
-        startButton.textContent = 'Turn the camera off';
-        fileInput.required = false;
-        fileInput.value = '';
-        guidance.textContent = 'Put your face in the middle of the picture, then press “Verify my face”.';
-        pollQuality(0);
-      }).catch(function (err) {
-        camera.close();
-        var blocked = err && (err.name === 'NotAllowedError' || err.name === 'SecurityError');
-        showStatus('error', 'The camera did not open', [{ message: blocked
-          ? 'Camera access was blocked. Allow the camera for this site in your browser settings, or use “Take or choose a photo”.'
-          : 'No camera could be used. Use “Take or choose a photo” instead.' }], true);
-      });
+    startButton.addEventListener('click', begin);
+    form.addEventListener('submit', function (event) {
+      if (state() === 'fallback') return; // the upload posts the no-JavaScript form
+      event.preventDefault();
+      begin();
     });
-    fileInput.addEventListener('change', function () { if (fileInput.files.length && camera.isOpen()) stopCamera(); });
-    window.addEventListener('pagehide', function () { if (camera.isOpen()) camera.close(); });
+    window.addEventListener('pagehide', function () { stopHints(); if (camera.isOpen()) camera.close(); });
+  } else {
+    enterFallback('none', false);
   }
-
+  // The server's feedback (no-JavaScript post) is already rendered: bring it to attention.
   if (status.querySelector('.feedback')) status.focus();
 })();

@@ -2,7 +2,7 @@
 // no partial data, and the flow's limits: attempts, expiry, reuse, another interaction's capture.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import sharp from 'sharp';
-import { connectAgency, createAgencyKeys, framesBody, interactionJson, startSignIn, verifyFace, type Agency } from '../../helpers/agency.ts';
+import { acrHigh, connectAgency, createAgencyKeys, framesBody, interactionJson, startSignIn, verifyFace, type Agency } from '../../helpers/agency.ts';
 import { describeWithData, face } from '../../helpers/data.ts';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.ts';
 
@@ -188,6 +188,19 @@ describe('capture API', () => {
       const hop = await s.browser.request(`${gw.issuer}${it1.endpoints.verify}`, { method: 'POST', body: form, headers: { accept: 'text/html' } });
       expect(hop.status).toBe(303);
       expect(hop.location).toContain(`${gw.issuer}/auth/`);
+    });
+
+    it('asks for the camera page when the form without JavaScript is used at high', async () => {
+      const s = await startSignIn(agency, { acr: acrHigh });
+      const it1 = await interactionJson(s, s.landed.url);
+      const form = framesBody([await fresh(face('kit_harington', 'kit_harington_2.jpg'))]);
+      form.append('csrf', it1.csrf);
+      form.append('nationalId', 'KH19861226');
+      const hop = await s.browser.request(`${gw.issuer}${it1.endpoints.verify}`, { method: 'POST', body: form, headers: { accept: 'text/html' } });
+      expect(hop.status).toBe(422);
+      expect(hop.body).toContain('data-code="camera_required"');
+      const decided = await gw.database.db('audit_events').where({ type: 'capture.decided', interaction_uid: it1.uid });
+      expect(decided).toHaveLength(0);
     });
 
     it('rejects after the attempts are used up, and says so', async () => {

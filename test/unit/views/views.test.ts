@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { runInNewContext } from 'node:vm';
 import {
   claimLabels, escapeHtml, html, raw, renderConsent, renderDemoError, renderDemoHome, renderDemoResult,
-  renderErrorPage, renderLayout, renderSignIn, safeUrl, type SignInProps,
+  renderErrorPage, renderLayout, renderSignIn, safeUrl, clientMessages, messagesOf, renderEnroll, type SignInProps,
 } from '../../../views/index.ts';
 
 const evil = '<script>alert(1)</script>';
@@ -31,6 +31,9 @@ const pages: Record<string, (name: string) => string> = {
   demoHome: (name) => renderDemoHome({ issuer: name, clientId: name, levels: [{ label: name, href: '/demo/login' }], enrollHint: name }),
   demoResult: (name) => renderDemoResult({ claims: { sub: name, auth_time: 1700000000 }, userinfo: { name }, idTokenHeader: { alg: 'ES256', kid: name }, validation: [name] }),
   demoError: (name) => renderDemoError({ error: name, description: name }),
+  enroll: (name) => renderEnroll({ csrf: name, action: '/demo/enroll', values: { givenName: name }, feedback: [{ code: 'detail', message: name }] }),
+  enrolled: (name) => renderEnroll({ csrf: 't', action: '/demo/enroll', enrolled: { name, nationalId: 'AB123456', signInUrl: '/demo' } }),
+  signInFrench: (name) => signIn({ clientName: name, lang: 'fr' }),
 };
 
 function forms(page: string): string[] {
@@ -63,8 +66,9 @@ describe('pages', () => {
 
   it.each(Object.keys(pages))('%s has no inline script, style element or style attribute', (key) => {
     const page = pages[key]('Agency');
-    expect(page).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/i);
-    expect(page).not.toMatch(/<script[^>]*>[^<]+<\/script>/i);
+    // Every script is a file (src) or data that is never executed (type="application/json").
+    for (const tag of page.match(/<script\b[^>]*>/gi) ?? []) expect(tag).toMatch(/\ssrc="\/static\/|\stype="application\/json"/);
+    expect(page.replace(/<script type="application\/json"[^>]*>[^<]*<\/script>/g, '')).not.toMatch(/<script[^>]*>[^<]+<\/script>/i);
     expect(page).not.toMatch(/<style/i);
     expect(page).not.toMatch(/\sstyle=/i);
     expect(page).not.toMatch(/\son[a-z]+=/i);
@@ -72,12 +76,12 @@ describe('pages', () => {
   });
 
   it('layout is a full document with stylesheet, skip link, main and deferred scripts', () => {
-    const page = renderLayout({ title: 'T', body: html`<p>x</p>`, scripts: ['a.js'] });
+    const page = renderLayout({ title: 'T', body: html`<p>x</p>`, scripts: ['ui.js'] });
     expect(page.startsWith('<!doctype html>\n<html lang="en">')).toBe(true);
-    expect(page).toContain('<link rel="stylesheet" href="/static/facegate.css">');
+    expect(page).toMatch(/<link rel="stylesheet" href="\/static\/facegate\.[0-9a-f]{12}\.css">/);
     expect(page).toContain('<a class="skip-link" href="#main">');
     expect(page).toContain('<main id="main"');
-    expect(page).toContain('<script src="/static/a.js" defer></script>');
+    expect(page).toMatch(/<script src="\/static\/ui\.[0-9a-f]{12}\.js" defer><\/script>/);
     expect(page).toContain('Facegate — national sign-in');
   });
 });
@@ -110,13 +114,13 @@ describe('sign-in page', () => {
   it('passes the script its endpoints through data attributes', () => {
     expect(form).toContain(`data-capture="${endpoints.capture}"`);
     expect(form).toContain(`data-quality="${endpoints.quality}"`);
-    expect(page).toMatch(/<script src="\/static\/sign-in.js" defer>/);
+    expect(page).toMatch(/<script src="\/static\/sign-in\.[0-9a-f]{12}\.js" defer>/);
   });
 
   it('has a cancel form posting to abort with the csrf field', () => {
     const cancel = forms(page).find((f) => f.includes(endpoints.abort));
     expect(cancel).toContain('name="csrf" value="tok-123"');
-    expect(cancel).toContain('>Cancel</button>');
+    expect(cancel).toMatch(/<button type="submit" id="cancel"[^>]*>Cancel and go back<\/button>/);
   });
 
   it('shows feedback in the live region and refills the ID', () => {
@@ -160,22 +164,141 @@ describe('demo result', () => {
 });
 
 describe('capture-plan.js', () => {
-  const sandbox: { Facegate?: { plan: Record<string, (...a: unknown[]) => unknown> } } = {};
+  type Segment = { kind: string; action?: string; step?: number; total?: number; frames: number; interval: number; lead: number };
+  type Plan = {
+    planShots(c: object): Segment[]; frameCount(s: Segment[]): number; createHold(ms: number): { update(ok: boolean, now: number): boolean };
+    createHintFilter(n: number): { update(text: string): string | null };
+    nextDelay(started: number, now: number, period: number): number; hintFor(body: object, strings: object): string;
+    messageFor(item: object, strings: object): string; actionWords(a: string, strings: object): string; isExpired(e: unknown, now: number): boolean;
+    messagesOf(body: unknown): { code?: string; message: string }[];
+  };
+  const sandbox: { Facegate?: { plan: Plan } } = {};
   runInNewContext(readFileSync(new URL('../../../views/static/capture-plan.js', import.meta.url), 'utf8'), sandbox);
   const plan = sandbox.Facegate!.plan;
 
-  it('takes minFrames shots without actions', () => {
-    expect(plan.planShots({ minFrames: 3, maxFrames: 8, actions: [] })).toHaveLength(3);
+  it('takes three frames 300 ms apart at substantial without actions', () => {
+    const segments = plan.planShots({ minFrames: 1, maxFrames: 5, actions: [] });
+    expect(segments).toEqual([{ kind: 'neutral', frames: 3, interval: 300, lead: 0 }]);
   });
 
-  it('shows each action in words, in order, within maxFrames', () => {
-    const shots = plan.planShots({ minFrames: 3, maxFrames: 8, actions: ['blink', 'turn_left'] }) as { prompt: string | null }[];
-    expect(shots).toHaveLength(8);
-    expect(shots.map((s) => s.prompt).filter(Boolean)).toEqual(['Look straight at the camera', 'Blink', 'Turn your head left']);
+  it('takes neutral frames first, then one window per action in order, at high', () => {
+    const segments = plan.planShots({ minFrames: 3, maxFrames: 12, actions: ['blink', 'turn_left'] });
+    expect(segments.map((s) => [s.kind, s.action, s.step, s.total, s.frames])).toEqual([
+      ['neutral', undefined, undefined, undefined, 2], ['action', 'blink', 1, 2, 4], ['action', 'turn_left', 2, 2, 4],
+    ]);
+    expect(segments[1].interval * segments[1].frames).toBeGreaterThanOrEqual(1500); // the action's window
+  });
+
+  it.each([[1, 5], [3, 8], [3, 12], [1, 3], [4, 4]])('stays within minFrames..maxFrames (%i..%i) with two actions', (min, max) => {
+    const n = plan.frameCount(plan.planShots({ minFrames: min, maxFrames: max, actions: ['turn_right', 'blink'] }));
+    expect(n).toBeGreaterThanOrEqual(min);
+    expect(n).toBeLessThanOrEqual(max);
+  });
+
+  it('captures only once quality has held for the whole hold time', () => {
+    const hold = plan.createHold(1000);
+    expect(hold.update(true, 0)).toBe(false);
+    expect(hold.update(true, 600)).toBe(false);
+    expect(hold.update(false, 700)).toBe(false);
+    expect(hold.update(true, 800)).toBe(false);
+    expect(hold.update(true, 1700)).toBe(false);
+    expect(hold.update(true, 1800)).toBe(true);
+  });
+
+  it('changes the live hint only when two answers in a row agree', () => {
+    const filter = plan.createHintFilter(2);
+    expect(['Move closer', 'Move closer', 'Hold still', 'Move closer', 'Hold still', 'Hold still'].map((t) => filter.update(t)))
+      .toEqual([null, 'Move closer', null, null, null, 'Hold still']);
+  });
+
+  it('spaces quality requests by the period, counting the time the last one took', () => {
+    expect(plan.nextDelay(1000, 1100, 330)).toBe(230);
+    expect(plan.nextDelay(1000, 1500, 330)).toBe(0);
+  });
+
+  it('gives the short hint of the first code in the page language', () => {
+    const fr = clientMessages('fr');
+    expect(plan.hintFor({ ok: false, feedback: [{ code: 'face_too_small', message: 'The face is too small.' }] }, fr)).toBe('Approchez-vous');
+    expect(plan.hintFor({ ok: false, feedback: [{ code: 'too_dark', message: 'x' }] }, clientMessages('en'))).toBe('More light, please');
+    expect(plan.hintFor({ ok: false, feedback: [{ code: 'new_code', message: 'Server words' }] }, fr)).toBe('Server words');
+  });
+
+  it('shows server feedback by code in French and as sent in English', () => {
+    const item = { code: 'not_verified', message: 'We could not confirm it is you (server).' };
+    expect(plan.messageFor(item, clientMessages('fr'))).toBe(messagesOf('fr').codes.not_verified);
+    expect(plan.messageFor(item, clientMessages('en'))).toBe(item.message);
+  });
+
+  it('words the actions in the page language', () => {
+    expect(plan.actionWords('turn_left', clientMessages('en'))).toBe('Turn your head slowly to your left');
+    expect(plan.actionWords('turn_right', clientMessages('fr'))).toBe('Tournez lentement la tête vers votre droite');
+    expect(plan.actionWords('look_up', clientMessages('en'))).toBe('Look up');
+  });
+
+  it('reads errors in both shapes', () => {
+    expect(plan.messagesOf({ error: { code: 'locked', message: 'm' } })).toEqual([{ code: 'locked', message: 'm' }]);
+    expect(plan.messagesOf({ error: 'locked', message: 'm' })).toEqual([{ code: 'locked', message: 'm' }]);
   });
 
   it('reads expiry as ISO or epoch seconds', () => {
     expect(plan.isExpired('2020-01-01T00:00:00Z', Date.now())).toBe(true);
     expect(plan.isExpired(Date.now() / 1000 + 120, Date.now())).toBe(false);
+  });
+});
+
+describe('live-hints.js', () => {
+  type Res = { ok: boolean; status: number; body: unknown };
+  type Watch = (o: Record<string, unknown>) => () => void;
+  const sandbox: Record<string, unknown> & { Facegate?: { hints: { watch: Watch } } } = {
+    setTimeout, FormData, Date, Promise,
+  };
+  runInNewContext(readFileSync(new URL('../../../views/static/capture-plan.js', import.meta.url), 'utf8'), sandbox);
+  runInNewContext(readFileSync(new URL('../../../views/static/live-hints.js', import.meta.url), 'utf8'), sandbox);
+  const { watch } = sandbox.Facegate!.hints;
+  const strings = clientMessages('en');
+  const camera = { snap: async () => new Blob(['jpeg']) };
+
+  /** Runs a watcher over scripted answers until it ends; records hints, concurrency and the ending. */
+  function run(answers: Res[], extra: Record<string, unknown> = {}) {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let posts = 0;
+    const hints: string[] = [];
+    return new Promise<{ end: string; hints: string[]; posts: number; maxInFlight: number; res?: Res }>((resolve) => {
+      const done = (end: string) => (res?: Res) => resolve({ end, hints, posts, maxInFlight, res });
+      watch({
+        camera, url: '/q', strings, period: 5, holdMs: 30, maxTicks: 200,
+        post: async (url: string, data: FormData) => {
+          expect(url).toBe('/q');
+          expect(data.get('frame')).toBeTruthy();
+          inFlight += 1;
+          maxInFlight = Math.max(maxInFlight, inFlight);
+          const answer = answers[Math.min(posts++, answers.length - 1)];
+          await new Promise((r) => setTimeout(r, 2));
+          inFlight -= 1;
+          return answer;
+        },
+        onHint: (t: string) => hints.push(t), onReady: done('ready'), onFatal: done('fatal'), onGiveUp: done('gave_up'),
+        ...extra,
+      });
+    });
+  }
+  const bad = (code: string): Res => ({ ok: true, status: 200, body: { ok: false, feedback: [{ code, message: code }] } });
+  const good: Res = { ok: true, status: 200, body: { ok: true, feedback: [] } };
+
+  it('is ready once quality holds, with one request in flight at a time', async () => {
+    const r = await run([bad('face_too_small'), bad('face_too_small'), bad('too_dark'), good]);
+    expect(r.end).toBe('ready');
+    expect(r.maxInFlight).toBe(1);
+    expect(r.hints).toEqual(['Move closer', 'Good. Hold still…']);
+    expect(r.posts).toBeGreaterThan(4); // held over several good answers, not one
+  });
+
+  it('stops on a 403 or 404 (the sign-in is gone) and gives up after maxTicks', async () => {
+    const gone: Res = { ok: false, status: 404, body: { error: { code: 'interaction_not_found', message: 'x' } } };
+    expect((await run([bad('no_face'), gone])).end).toBe('fatal');
+    const r = await run([bad('no_face')], { maxTicks: 5 });
+    expect(r.end).toBe('gave_up');
+    expect(r.posts).toBe(5);
   });
 });

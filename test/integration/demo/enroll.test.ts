@@ -1,0 +1,115 @@
+// The development enrollment page (/demo/enroll): enrolls through the registry's enrollCitizen,
+// CSRF-bound to its cookie, quality problems as guidance, and absent when the demo is disabled.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import sharp from 'sharp';
+import { createBrowser } from '../../helpers/browser.ts';
+import { describeWithData, face } from '../../helpers/data.ts';
+import { startTestGateway, type TestGateway } from '../../helpers/gateway.ts';
+import { findCitizenByNationalId } from '../../../src/registry/citizens.ts';
+
+function form(fields: Record<string, string>, photo?: Buffer): FormData {
+  const data = new FormData();
+  for (const [k, v] of Object.entries(fields)) data.append(k, v);
+  if (photo) data.append('photo', new Blob([new Uint8Array(photo)], { type: 'image/png' }), 'me.png');
+  return data;
+}
+
+const record = { nationalId: 'ENROLL01', givenName: 'Lin-Manuel', familyName: 'Miranda', birthdate: '1980-01-16' };
+const csrfOf = (body: string) => /name="csrf" value="([^"]+)"/.exec(body)?.[1] ?? '';
+
+describeWithData('enrollment page (demo enabled)', () => {
+  let gw: TestGateway;
+  beforeAll(async () => { gw = await startTestGateway({ demo: { enabled: true } }); });
+  afterAll(() => gw?.close());
+
+  async function openPage(lang = '') {
+    const browser = createBrowser();
+    const page = await browser.request(`${gw.issuer}/demo/enroll${lang}`, { headers: { accept: 'text/html' } });
+    return { browser, page, csrf: csrfOf(page.body) };
+  }
+
+  it('shows the form with a CSRF token bound to a cookie, in the chosen language', async () => {
+    const { browser, page, csrf } = await openPage('?lang=fr');
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('id="enroll-form"');
+    expect(page.body).toContain('<html lang="fr">');
+    expect(csrf).not.toBe('');
+    expect(browser.jar.get('demo_enroll')).toBeTruthy();
+  });
+
+  it('enrolls the citizen, then links to the demo agency', async () => {
+    const { browser, csrf } = await openPage();
+    const res = await browser.request(`${gw.issuer}/demo/enroll`, {
+      method: 'POST', body: form({ csrf, ...record }, face('lin_manuel_miranda', 'lin_manuel_miranda_1.png')),
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatch(/<a id="sign-in-link"[^>]*href="\/demo"/);
+    const citizen = await findCitizenByNationalId(gw.database.db, 'ENROLL01');
+    expect(citizen).toMatchObject({ givenName: 'Lin-Manuel', familyName: 'Miranda', birthdate: '1980-01-16', status: 'active' });
+    const template = await gw.database.db('face_templates').where({ citizen_id: citizen!.id }).first();
+    expect(template).toBeDefined();
+  });
+
+  it('returns quality problems as guidance and writes nothing', async () => {
+    const { browser, csrf } = await openPage();
+    const blank = await sharp({ create: { width: 480, height: 640, channels: 3, background: '#808080' } }).png().toBuffer();
+    const res = await browser.request(`${gw.issuer}/demo/enroll`, { method: 'POST', body: form({ csrf, ...record, nationalId: 'ENROLL02' }, blank) });
+    expect(res.status).toBe(422);
+    expect(res.body).toContain('<li data-code="no_face">');
+    expect(res.body).toContain('value="ENROLL02"');
+    expect(await findCitizenByNationalId(gw.database.db, 'ENROLL02')).toBeUndefined();
+  });
+
+  it('refuses a bad record with its code before any face work', async () => {
+    const { browser, csrf } = await openPage();
+    const res = await browser.request(`${gw.issuer}/demo/enroll`, {
+      method: 'POST', body: form({ csrf, ...record, nationalId: 'ENROLL03', birthdate: '2999-01-01' }, face('lin_manuel_miranda', 'lin_manuel_miranda_1.png')),
+    });
+    expect(res.status).toBe(400);
+    expect(res.body).toContain('<li data-code="invalid_citizen">');
+    expect(await findCitizenByNationalId(gw.database.db, 'ENROLL03')).toBeUndefined();
+  });
+
+  it('refuses a post without the page cookie or with a wrong token (csrf_invalid)', async () => {
+    const { browser } = await openPage();
+    const photo = face('lin_manuel_miranda', 'lin_manuel_miranda_1.png');
+    const wrong = await browser.request(`${gw.issuer}/demo/enroll`, {
+      method: 'POST', headers: { accept: 'application/json' }, body: form({ csrf: 'forged', ...record, nationalId: 'ENROLL04' }, photo),
+    });
+    expect(wrong.status).toBe(403);
+    expect(wrong.json).toMatchObject({ error: { code: 'csrf_invalid' } });
+    const { csrf } = await openPage();
+    const cookieless = await createBrowser().request(`${gw.issuer}/demo/enroll`, {
+      method: 'POST', headers: { accept: 'application/json' }, body: form({ csrf, ...record, nationalId: 'ENROLL04' }, photo),
+    });
+    expect(cookieless.status).toBe(403);
+    expect(await findCitizenByNationalId(gw.database.db, 'ENROLL04')).toBeUndefined();
+  });
+
+  it('links the demo agency home to it', async () => {
+    const home = await createBrowser().request(`${gw.issuer}/demo`, { headers: { accept: 'text/html' } });
+    expect(home.body).toMatch(/<a id="enroll-link"[^>]*href="\/demo\/enroll"/);
+  });
+});
+
+describe('gateway without the demo (as in production)', () => {
+  let gw: TestGateway;
+  beforeAll(async () => { gw = await startTestGateway(); });
+  afterAll(() => gw?.close());
+
+  it('has no enrollment page', async () => {
+    const browser = createBrowser();
+    expect((await browser.request(`${gw.issuer}/demo/enroll`)).status).toBe(404);
+    const post = await browser.request(`${gw.issuer}/demo/enroll`, { method: 'POST', body: form({ csrf: 'x', ...record }) });
+    expect(post.status).toBe(404);
+    expect(await findCitizenByNationalId(gw.database.db, record.nationalId)).toBeUndefined();
+  });
+
+  it('renders the error page in the language of Accept-Language', async () => {
+    const res = await createBrowser().request(`${gw.issuer}/interaction/unknown-uid`, { headers: { accept: 'text/html', 'accept-language': 'fr-CA,fr;q=0.9' } });
+    expect(res.status).toBe(404);
+    expect(res.body).toContain('<html lang="fr">');
+    expect(res.body).toContain('Cette connexion a expiré ou est introuvable.');
+    expect(res.body).toContain('<code>interaction_not_found</code>');
+  });
+});
