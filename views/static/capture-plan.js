@@ -4,9 +4,12 @@
 (function (root) {
   'use strict';
 
-  /** Frames at substantial without actions: passive liveness is judged on the median of several. */
-  var PASSIVE_FRAMES = 3;
-  var PASSIVE_INTERVAL = 300;
+  /**
+   * Frames at substantial without actions: passive liveness is judged on the median of several,
+   * spread over 1.6 s so that one bad moment (a hand, a blink, a dip of the light) is outvoted.
+   */
+  var PASSIVE_FRAMES = 5;
+  var PASSIVE_INTERVAL = 400;
   /** With actions: neutral frames first, then frames spread over each action's window. */
   var NEUTRAL_FRAMES = 2;
   var ACTION_FRAMES = 4;

@@ -176,9 +176,9 @@ describe('capture-plan.js', () => {
   runInNewContext(readFileSync(new URL('../../../views/static/capture-plan.js', import.meta.url), 'utf8'), sandbox);
   const plan = sandbox.Facegate!.plan;
 
-  it('takes three frames 300 ms apart at substantial without actions', () => {
+  it('takes five frames 400 ms apart at substantial without actions', () => {
     const segments = plan.planShots({ minFrames: 1, maxFrames: 5, actions: [] });
-    expect(segments).toEqual([{ kind: 'neutral', frames: 3, interval: 300, lead: 0 }]);
+    expect(segments).toEqual([{ kind: 'neutral', frames: 5, interval: 400, lead: 0 }]);
   });
 
   it('takes neutral frames first, then one window per action in order, at high', () => {
