@@ -47,7 +47,7 @@ describe('decideRisk', () => {
     expect(decideRisk({ ...calm, novelty: newDevice, margins: { match: m * 1.5, liveness: 0.4 } }, rules))
       .toEqual({ action: 'step_up', reasons: ['thin_match_margin', 'new_device'] });
     expect(decideRisk({ ...calm, novelty: newDevice }, rules)).toEqual({ action: 'allow', reasons: ['new_device'] });
-    expect(decideRisk({ ...calm, margins: { match: 0.3, liveness: rules.thinLivenessMargin / 2 } }, rules).reasons).toEqual(['thin_liveness_margin']);
+    expect(decideRisk({ ...calm, margins: { match: 0.3, liveness: 0.05 } }, { ...rules, thinLivenessMargin: 0.1 }).reasons).toEqual(['thin_liveness_margin']);
   });
 
   it('a new network alone, or a new browser alone, is not a new device', () => {

@@ -1,0 +1,82 @@
+// In a real Chromium without a usable camera (no device at all, or the permission refused): the
+// page shows the fallback; at substantial a selfie upload that signs the citizen in, at high none.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, expect, it, jest } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { splitMjpeg } from '../../src/biometrics/mjpeg.ts';
+import { dataDir, face } from '../helpers/data.ts';
+import { describeWithBrowser } from '../helpers/chromium.ts';
+import { cameraDir, stillAsCamera } from '../helpers/mjpeg.ts';
+import { acrSubstantial, decidedCaptures, openScenario, openSignInFromDemo, shownClaims, type Scenario } from './flow.ts';
+
+jest.setTimeout(300_000);
+
+const nationalId = 'LM18800116';
+const registryPhoto = () => face('lin_manuel_miranda', 'lin_manuel_miranda_1.png');
+
+/** Types the ID; if the page offers the camera, asks for it (and it fails); then the fallback shows. */
+async function reachFallback(s: Scenario): Promise<void> {
+  await s.page.fill('#nationalId', nationalId);
+  await s.page.waitForSelector('#fallback:visible, #camera-start:visible', { timeout: 60_000 });
+  if (await s.page.isVisible('#camera-start')) await s.page.click('#camera-start');
+  await s.page.waitForSelector('#fallback', { state: 'visible', timeout: 60_000 });
+  await s.page.waitForFunction(() => document.getElementById('sign-in-form')?.getAttribute('data-state') === 'fallback', undefined, { timeout: 60_000 });
+  await s.shot('fallback');
+}
+
+describeWithBrowser('browser: no camera', () => {
+  let s: Scenario | undefined;
+  let files: ReturnType<typeof cameraDir>;
+  beforeAll(() => { files = cameraDir(); });
+  afterEach(async () => { await s?.close(); s = undefined; });
+  afterAll(() => files?.remove());
+
+  it('without a camera device, offers the upload at substantial and signs in with a genuine selfie', async () => {
+    s = await openScenario('no-camera-upload-substantial', { citizens: [[nationalId, registryPhoto()]] });
+    await openSignInFromDemo(s, 'substantial');
+    await reachFallback(s);
+    expect(await s.page.isVisible('#fallback #frame, #frame')).toBe(true);
+    expect(await s.page.isVisible('#verify')).toBe(true);
+
+    // A genuine selfie that is not the registry photo: a frame of the selfie video (live, frontal).
+    const selfie = join(files.dir, 'selfie.jpg');
+    writeFileSync(selfie, splitMjpeg(readFileSync(join(dataDir, 'video', 'lin_manuel_miranda_selfie.mjpeg')))[5]);
+    await s.page.setInputFiles('#frame', selfie);
+    await s.shot('photo-chosen');
+    await s.page.click('#verify');
+    await s.page.waitForSelector('button[name="decision"][value="allow"]', { timeout: 120_000 });
+    await s.shot('consent');
+    await s.page.click('button[name="decision"][value="allow"]');
+    await s.page.waitForURL(`${s.gw.issuer}/demo/callback**`, { timeout: 60_000 });
+    await s.page.waitForSelector('table');
+    await s.shot('agency-result');
+    const claims = await shownClaims(s.page);
+    expect(claims.acr).toBe(acrSubstantial);
+    expect(claims.amr.split(/,\s*/)).toContain('face');
+    expect((await decidedCaptures(s.gw)).at(-1)).toMatchObject({ status: 'verified' });
+    expect(s.states).toContain('fallback');
+    expect(s.tb.problems).toEqual([]);
+  });
+
+  it('with the camera permission refused, shows the fallback and no upload at high (French browser, then English)', async () => {
+    s = await openScenario('no-camera-denied-high', {
+      camera: await stillAsCamera(files.dir, 'lin-still', registryPhoto(), { seconds: 2 }), cameraPermission: 'denied',
+      citizens: [[nationalId, registryPhoto()]], locale: 'fr-FR',
+    });
+    await openSignInFromDemo(s, 'high');
+    // The page follows Accept-Language, and its language links switch it.
+    expect(await s.page.getAttribute('html', 'lang')).toMatch(/^fr/);
+    expect(await s.page.locator('a[hreflang]').count()).toBeGreaterThanOrEqual(2);
+    await s.page.click('a[hreflang="en"]');
+    await s.page.waitForSelector('html[lang^="en"] #sign-in-form');
+    await s.shot('switched-to-english');
+    await reachFallback(s);
+    // At high a photo upload cannot prove liveness: the fallback explains the other ways instead.
+    expect(await s.page.isVisible('#frame')).toBe(false);
+    expect(await s.page.textContent('#fallback')).toMatch(/\S{3,}/);
+    expect(s.states).not.toContain('verified');
+    expect(await decidedCaptures(s.gw)).toEqual([]);
+    expect(s.tb.problems).toEqual([]);
+  });
+});

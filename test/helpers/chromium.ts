@@ -1,0 +1,150 @@
+// Debian's Chromium driven by playwright-core for the browser tests: a fresh profile per launch, an
+// optional fake camera (an .mjpeg file), page error and CSP watch, and a screenshot per stage.
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, it } from '@jest/globals';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { hasData, dataDir } from './data.ts';
+
+/**
+ * Where Debian installs Chromium (`apt-get install chromium`); no browser is downloaded.
+ * FACEGATE_CHROMIUM names another Chromium binary (a different distribution's path).
+ */
+export const chromiumPath = process.env.FACEGATE_CHROMIUM || '/usr/bin/chromium';
+export const hasChromium = existsSync(chromiumPath);
+/** `FACEGATE_BROWSER_TESTS=required` (CI): a missing Chromium fails the browser tests instead of skipping them. */
+export const browserTestsRequired = process.env.FACEGATE_BROWSER_TESTS === 'required';
+/** Screenshots of every stage, one folder per test (ignored by git). */
+export const artifactsDir = resolve(process.cwd(), 'test-artifacts', 'browser');
+
+const missing = `Chromium is not installed at ${chromiumPath}: the browser tests cannot run. Install it with ` +
+  '`sudo apt-get install -y chromium` (Debian/Ubuntu)';
+
+/**
+ * describe() for tests that drive a real browser over the shared photos. Without Chromium: fails
+ * when FACEGATE_BROWSER_TESTS=required, else skips with a loud warning naming the install command.
+ * Without the shared photos: skips, saying why (as describeWithData).
+ */
+export const describeWithBrowser = ((name: string, fn: () => void) => {
+  if (!hasChromium && browserTestsRequired) {
+    return describe(name, () => {
+      it('needs Chromium (FACEGATE_BROWSER_TESTS=required)', () => { throw new Error(`${missing}.`); });
+    });
+  }
+  if (!hasChromium) {
+    const why = `${missing}, then run the tests again. Skipped "${name}".`;
+    console.warn(`\n${'!'.repeat(100)}\n!! ${why}\n${'!'.repeat(100)}\n`);
+    return describe.skip(`${name} [${why}]`, fn);
+  }
+  if (!hasData) {
+    const why = `skipped "${name}": it needs the shared face photos, and there are none at ${dataDir} (set FACEGATE_TEST_DATA)`;
+    console.warn(why);
+    return describe.skip(`${name} [${why}]`, fn);
+  }
+  return describe(name, fn);
+}) as typeof describe;
+
+/** What a launch needs: the fake camera file (none: no camera device at all) and the permission. */
+export type LaunchOptions = {
+  /** An .mjpeg played (looped) as the only webcam; omitted: Chromium has no camera. */
+  camera?: string;
+  /** With a camera: `granted` (the default) answers the permission prompt yes, `denied` no. */
+  cameraPermission?: 'granted' | 'denied';
+  /** Accept-Language of the browser (default `en-GB`). */
+  locale?: string;
+};
+
+/** A browser for one test: its page, what went wrong on it so far, and `close()`. */
+export type TestBrowser = {
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  /** Console errors, uncaught page errors and CSP violations seen on any page so far. */
+  problems: string[];
+  close(): Promise<void>;
+};
+
+// playwright adds --headless (headless: true) and its own fresh --user-data-dir.
+const baseArgs = [
+  '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+  '--disable-component-update', '--disable-quic', '--no-first-run', '--disable-sync', '--disable-default-apps',
+  '--disable-extensions', '--mute-audio',
+];
+
+/**
+ * Launches Chromium with a fresh profile (playwright's launch makes a temp user-data-dir per launch
+ * and deletes it on close) and one page. The fake camera flags are given only with `camera`.
+ */
+export async function launchChromium(options: LaunchOptions = {}): Promise<TestBrowser> {
+  const { camera, cameraPermission = 'granted', locale = 'en-GB' } = options;
+  const args = [...baseArgs];
+  if (camera) {
+    args.push('--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${camera}`);
+    // The fake UI answers every media prompt yes; a refusal needs the prompt itself denied.
+    args.push(cameraPermission === 'granted' ? '--use-fake-ui-for-media-stream' : '--deny-permission-prompts');
+  }
+  const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args, timeout: 60_000 });
+  const context = await browser.newContext({ locale, viewport: { width: 412, height: 915 }, deviceScaleFactor: 1 });
+  if (camera && cameraPermission === 'granted') await context.grantPermissions(['camera']);
+  const problems: string[] = [];
+  // CSP violations also reach the console, but record them from the event too (init scripts run
+  // through the DevTools protocol, outside the page's CSP).
+  await context.exposeBinding('__facegateCsp', (_source, text: string) => { problems.push(`csp: ${text}`); });
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      (window as unknown as { __facegateCsp(t: string): void }).__facegateCsp(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} at ${e.sourceFile}:${e.lineNumber}`);
+    });
+  });
+  context.on('page', (p) => watch(p, problems));
+  const page = await context.newPage();
+  page.setDefaultTimeout(30_000);
+  return {
+    browser, context, page, problems,
+    async close() { await browser.close().catch(() => undefined); },
+  };
+}
+
+/** The browser's own request for /favicon.ico (no page asks for it) is not the page's error. */
+const browserNoise = (url: string) => new URL(url, 'http://x').pathname === '/favicon.ico';
+
+function watch(page: Page, problems: string[]): void {
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !browserNoise(m.location().url)) problems.push(`console: ${m.text()} (${m.location().url})`);
+  });
+  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+}
+
+/**
+ * Screenshots for one test into test-artifacts/browser/<test>/<nn-stage>.png (the folder is emptied
+ * first). `shot(page, stage)` saves the full page; the number keeps the stages in order.
+ */
+export function stageShots(test: string): { dir: string; shot(page: Page, stage: string): Promise<void> } {
+  const dir = join(artifactsDir, test);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  let n = 0;
+  return {
+    dir,
+    async shot(page, stage) {
+      n += 1;
+      const file = join(dir, `${String(n).padStart(2, '0')}-${stage.replace(/[^a-z0-9-]+/gi, '-')}.png`);
+      await page.screenshot({ path: file, fullPage: true, animations: 'disabled', timeout: 30_000 }).catch((err: Error) => {
+        console.warn(`screenshot ${file} failed: ${err.message}`);
+      });
+    },
+  };
+}
+
+/**
+ * Waits until the page's origin can see a camera (the fake device is enumerated), so a page that
+ * checks for a camera on load does not run before Chromium has set its fake device up.
+ */
+export async function waitForCamera(page: Page, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const kinds = await page.evaluate(async () => (await navigator.mediaDevices.enumerateDevices()).map((d) => d.kind)).catch((): string[] => []);
+    if (kinds.includes('videoinput')) return;
+    await page.waitForTimeout(250);
+  }
+  throw new Error('Chromium offers no camera: the fake device (--use-file-for-fake-video-capture) did not come up');
+}
