@@ -4,17 +4,19 @@ import { once } from 'node:events';
 import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import type { Config } from '../../config/schema.ts';
+import { acrHigh, acrSubstantial, type Config } from '../../config/schema.ts';
 import { listConsents } from '../audit/consents.ts';
 import { createAudit } from '../audit/log.ts';
 import { exportEvents, listSignIns, verifyChain } from '../audit/query.ts';
 import { openDatabase, type Db } from '../db/knex.ts';
 import { migrateLatest } from '../db/migrate.ts';
-import { isAcr, levelOf } from '../oidc/acr.ts';
 import { listClients } from '../oidc/clients.ts';
 import { findCitizenByNationalId } from '../registry/citizens.ts';
 import { AppError } from '../shared/errors.ts';
 import { print, type OutputOptions } from './output.ts';
+
+// The level names by acr, without importing oidc-provider into the CLI (src/oidc/acr.ts does).
+const levels: Record<string, string> = { [acrSubstantial]: 'substantial', [acrHigh]: 'high' };
 
 export type Run = (json: boolean, body: () => Promise<void>) => Promise<void>;
 
@@ -85,7 +87,7 @@ export function registerAuditCommands(program: Command, config: Readonly<Config>
         const names = new Map((await listClients(db)).map((c) => [c.client_id, String(c.client_name ?? c.client_id)]));
         const agency = (id: string | null) => ({ clientId: id, name: id ? names.get(id) ?? null : null });
         const signIns = (await listSignIns(db, citizen.id)).map((s) => ({
-          agency: agency(s.clientId), at: new Date(s.at).toISOString(), level: isAcr(s.acr) ? levelOf(s.acr) : null, acr: s.acr, amr: s.amr, scopes: s.scopes, claims: s.claims,
+          agency: agency(s.clientId), at: new Date(s.at).toISOString(), level: levels[s.acr as string] ?? null, acr: s.acr, amr: s.amr, scopes: s.scopes, claims: s.claims,
         }));
         const consents = (await listConsents(db, citizen.id)).map((c) => ({ agency: agency(c.clientId), decision: c.decision, scopes: c.scopes, claims: c.claims, decidedAt: new Date(c.decidedAt).toISOString() }));
         // Looking a citizen up is itself an event she may later ask about.

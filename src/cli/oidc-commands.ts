@@ -75,7 +75,7 @@ export function registerOidcCommands(program: Command, config: Readonly<Config>,
       print(o, all, () => all.map((c) => `${c.client_id}\t${String(c.client_name)}\t${String(c.scope)}\t${(c.redirect_uris as string[]).join(' ')}`).join('\n') || '(none)');
     }));
 
-  const keys = program.command('keys').description('Signing keys of the provider');
+  const keys = program.command('keys').description('Signing keys of the provider and the data key of templates');
   keys.command('rotate')
     .description('Promote the staged keys to signing, retire the current ones (still published), stage new ones; restart instances after')
     .option('--json', 'JSON output')

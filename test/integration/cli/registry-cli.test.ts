@@ -21,7 +21,7 @@ describe('facegate migrate', () => {
   it('runs the migrations once, then reports nothing to do', async () => {
     const first = await run('migrate', '--json');
     expect(first.code).toBe(0);
-    expect(json(first.stdout)).toEqual({ ran: ['0001_initial'] });
+    expect(json(first.stdout)).toEqual({ ran: ['0001_initial', '0002_audit_chain', '0003_risk'] });
     expect(json((await run('migrate', '--json')).stdout)).toEqual({ ran: [] });
   });
 });
