@@ -8,28 +8,15 @@ import { acrHigh, acrSubstantial, type Config } from '../../config/schema.ts';
 import { listConsents } from '../audit/consents.ts';
 import { createAudit } from '../audit/log.ts';
 import { exportEvents, listSignIns, verifyChain } from '../audit/query.ts';
-import { openDatabase, type Db } from '../db/knex.ts';
-import { migrateLatest } from '../db/migrate.ts';
 import { listClients } from '../oidc/clients.ts';
 import { findCitizenByNationalId } from '../registry/citizens.ts';
 import { AppError } from '../shared/errors.ts';
 import { print, type OutputOptions } from './output.ts';
+import { withDb, type Run } from './db.ts';
 
 // The level names by acr, without importing oidc-provider into the CLI (src/oidc/acr.ts does).
 const levels: Record<string, string> = { [acrSubstantial]: 'substantial', [acrHigh]: 'high' };
 
-export type Run = (json: boolean, body: () => Promise<void>) => Promise<void>;
-
-/** Opens and migrates the configured database for one command, and closes it after. */
-export async function withDb<T>(config: Readonly<Config>, body: (db: Db) => Promise<T>): Promise<T> {
-  const db = openDatabase(config.database);
-  try {
-    await migrateLatest(db, config.database.schema);
-    return await body(db);
-  } finally {
-    await db.destroy();
-  }
-}
 
 function instant(value: string | undefined, option: string): number | undefined {
   if (value === undefined) return undefined;

@@ -7,7 +7,7 @@ import { createAudit } from '../audit/log.ts';
 import type { Db } from '../db/knex.ts';
 import { rotateTemplateKey } from '../registry/templates.ts';
 import { createSealer, type Sealer } from '../shared/sealed.ts';
-import { withDb, type Run } from './audit-commands.ts';
+import { withDb, type Run } from './db.ts';
 import { print, type OutputOptions } from './output.ts';
 
 type SealedKeyRow = { kid: string; key_id: string; iv: string; tag: string; ciphertext: string };

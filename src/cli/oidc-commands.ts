@@ -3,26 +3,14 @@
 import type { Command } from 'commander';
 import type { Config } from '../../config/schema.ts';
 import { createAudit } from '../audit/log.ts';
-import { openDatabase, type Db } from '../db/knex.ts';
-import { migrateLatest } from '../db/migrate.ts';
 import { buildAgencyMetadata, listClients, registerClient } from '../oidc/clients.ts';
 import { ensureSigningKeys, listSigningKeys, rotateSigningKeys } from '../oidc/keys.ts';
 import { createLogger } from '../server/logger.ts';
 import { AppError } from '../shared/errors.ts';
 import { createSealer } from '../shared/sealed.ts';
 import { print, readInput, type OutputOptions } from './output.ts';
+import { withDb, type Run } from './db.ts';
 
-type Run = (json: boolean, body: () => Promise<void>) => Promise<void>;
-
-async function withDb<T>(config: Readonly<Config>, body: (db: Db) => Promise<T>): Promise<T> {
-  const db = openDatabase(config.database);
-  try {
-    await migrateLatest(db, config.database.schema);
-    return await body(db);
-  } finally {
-    await db.destroy();
-  }
-}
 
 const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(/[ ,]+/).filter(Boolean)];
 

@@ -14,8 +14,8 @@ import { embeddingModelIdFromManifest } from '../registry/templates.ts';
 import { AppError } from '../shared/errors.ts';
 import { createSealer } from '../shared/sealed.ts';
 import { print, readInput, type OutputOptions } from './output.ts';
+import type { Run } from './db.ts';
 
-type Run = (json: boolean, body: () => Promise<void>) => Promise<void>;
 
 interface AddOptions extends OutputOptions {
   nationalId: string; givenName: string; familyName: string; birthdate: string; address?: string; photo: string;
