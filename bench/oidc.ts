@@ -395,8 +395,8 @@ async function main() {
   const gw = await startTestGateway({ risk: { ip: { startsPerMinute: 1_000_000, failuresPerHour: 1_000_000 } } });
   cleanups.push(() => gw.close());
   const { probe, liveness: probeLiveness, faceHeight, scale: probeScale } = await makeProbe(gw, face('obama', 'obama_2.jpg'));
-  // Several citizens with the same registry photo, taken in turn: concurrent sign-ins of one
-  // citizen are not a real load (the risk rule would rightly ask them for the active challenge).
+  // Several citizens with the same registry photo, taken in turn: a real load is many citizens, and
+  // one ID may have at most risk.lockout.maxFailures attempts in flight (then capture_busy).
   const citizens = Array.from({ length: 2 * C + 2 }, (_, i) => `OB1961080${i}`.slice(0, 10) + String.fromCharCode(65 + i));
   for (const id of citizens) await gw.enroll(id, face('obama', 'obama_1.jpg'));
   let turn = 0;

@@ -175,7 +175,7 @@ export function createCaptureService(deps: CaptureDeps) {
     const reservation = await limits.reserve(idKey, ipKey);
     let settlement: Settlement = 'none';
     try {
-      const result = await evaluate(loaded, input, { idFailures: reservation.consumed - 1, ipFailures: status.ipFailures }, base);
+      const result = await evaluate(loaded, input, { idFailures: reservation.failures, ipFailures: status.ipFailures }, base);
       settlement = result.settlement;
       return result.answer;
     } catch (err) {

@@ -8,12 +8,19 @@ import { AppError } from '../shared/errors.ts';
 
 /** Why and until when an ID or an IP is refused. */
 export type Lock = { scope: 'id' | 'ip'; reason: 'lockout' | 'retries' | 'ip_failures' | 'ip_starts'; retryAt: number };
-/** A point taken on the ID's failure counter before the face engine runs; settled after. */
-export type Reservation = { idKey: string; ipKey: string; consumed: number };
+/**
+ * An attempt in flight on an ID, counted before the face engine runs and settled after; with the
+ * ID's committed failures at that moment (what the risk rule reads: other attempts still in
+ * flight are not failures).
+ */
+export type Reservation = { idKey: string; ipKey: string; failures: number };
 export type Settlement = 'failure' | 'success' | 'retry' | 'none';
 export type LimitStatus = { idFailures: number; ipFailures: number; lock?: Lock };
 
 type RedisClient = ConstructorParameters<typeof RateLimiterRedis>[0]['storeClient'];
+
+/** Longest an attempt is counted in flight: far above an analysis, short enough to forget a crash. */
+const inFlightSeconds = 120;
 
 const isRes = (e: unknown): e is RateLimiterRes => e instanceof RateLimiterRes;
 
@@ -32,6 +39,8 @@ export function createAttemptLimits(db: Db, config: Readonly<Config>, redis?: Re
       : new RateLimiterSQLite({ ...common, ...table });
   };
   const idFailures = make('idf', lockout.maxFailures, lockout.failureWindowSeconds);
+  // Attempts in flight per ID; a point left by a crashed process expires with the window.
+  const idInFlight = make('idi', 1_000_000, inFlightSeconds);
   const idBlock = make('idb', 1, lockout.maxSeconds);
   const idLockouts = make('idl', 1_000_000, lockout.memorySeconds);
   const idRetries = make('idr', config.risk.retriesPerIdPerHour, 3600);
@@ -63,39 +72,39 @@ export function createAttemptLimits(db: Db, config: Readonly<Config>, redis?: Re
   }
 
   /**
-   * Takes one point of the ID's failure budget before the engine runs, so concurrent attempts on
-   * one ID cannot overshoot the limit. When the budget is taken by attempts still in flight, the
-   * caller gets capture_busy (nothing is locked yet).
+   * Counts an attempt in flight on the ID before the engine runs. Committed failures plus attempts
+   * in flight may not pass the limit, so concurrent attempts on one ID cannot overshoot it: when
+   * they would, the caller gets capture_busy (nothing is locked yet).
    */
   async function reserve(idKey: string, ipKey: string): Promise<Reservation> {
-    try {
-      const res = await idFailures.consume(idKey);
-      return { idKey, ipKey, consumed: res.consumedPoints };
-    } catch (e) {
-      if (!isRes(e)) throw e;
-      await idFailures.reward(idKey);
+    // At least this attempt (a window that expired under a reward can leave the count below zero).
+    const inFlight = Math.max(1, (await idInFlight.penalty(idKey)).consumedPoints);
+    const failures = await consumed(idFailures, idKey);
+    if (failures + inFlight > lockout.maxFailures) {
+      await idInFlight.reward(idKey);
       throw new AppError('capture_busy', 'other attempts for this ID number are being checked; wait for their answer');
     }
+    return { idKey, ipKey, failures };
   }
 
   /**
-   * Settles a reservation: a failure keeps its point (and at the limit locks the ID out for
-   * base × 2^(lockouts before), at most maxSeconds, and starts a fresh count); a success resets
-   * the consecutive count; a quality retry gives the point back and counts against the retry
-   * budget; `none` gives it back. Returns the lock it set, if any.
+   * Settles a reservation: the attempt is no longer in flight; a failure counts (and at the limit
+   * locks the ID out for base × 2^(lockouts before), at most maxSeconds, and starts a fresh
+   * count); a success resets the consecutive count; a quality retry counts against the retry
+   * budget; `none` counts nothing. Returns the lock it set, if any.
    */
   async function settle(r: Reservation, outcome: Settlement): Promise<Lock | undefined> {
+    await idInFlight.reward(r.idKey);
     if (outcome === 'success') {
       await idFailures.delete(r.idKey);
       return undefined;
     }
     if (outcome !== 'failure') {
-      await idFailures.reward(r.idKey);
       if (outcome === 'retry') await idRetries.penalty(r.idKey);
       return undefined;
     }
     await ipFailures.penalty(r.ipKey);
-    if (r.consumed < lockout.maxFailures) return undefined;
+    if ((await idFailures.penalty(r.idKey)).consumedPoints < lockout.maxFailures) return undefined;
     const n = (await idLockouts.penalty(r.idKey)).consumedPoints;
     const seconds = Math.min(lockout.maxSeconds, lockout.baseSeconds * 2 ** Math.min(n - 1, 30));
     await idBlock.block(r.idKey, seconds);

@@ -73,6 +73,8 @@ export async function createGateway(config: Readonly<Config>, options: GatewayOp
       database: async () => { await db.raw('select 1'); },
       // A worker answering a tiny request with a client error means the pipeline is up.
       models: async () => { await analyzer.analyze(new Uint8Array(0)).catch((e: { status?: number }) => { if (!(Number(e.status) < 500)) throw e; }); },
+      // With REDIS_URL the attempt limits live there: without Redis no capture can be checked.
+      ...(redis ? { limits: async () => { await redis.ping(); } } : {}),
     },
   });
   const housekeeping = setInterval(() => {
