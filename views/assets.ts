@@ -42,12 +42,18 @@ export function buildAssetManifest(dir: string): Map<string, Asset> {
 /** The folder the pages' assets come from. */
 export const staticDir = fileURLToPath(new URL('./static', import.meta.url));
 
-let manifest: Map<string, Asset> | undefined;
+const manifests = new Map<string, Map<string, Asset>>();
+
+/** The manifest of a folder, read once per process: the pages' URLs and the server share it. */
+export function assetManifest(dir: string = staticDir): Map<string, Asset> {
+  let manifest = manifests.get(dir);
+  if (!manifest) manifests.set(dir, (manifest = buildAssetManifest(dir)));
+  return manifest;
+}
 
 /** The URL of an asset as the pages reference it (hashed); an unknown name is a programming error. */
 export function assetUrl(file: string): string {
-  manifest ??= buildAssetManifest(staticDir);
-  const asset = manifest.get(file);
+  const asset = assetManifest().get(file);
   if (!asset) throw new Error(`no asset named ${file} in views/static`);
   return `/static/${asset.hashed}`;
 }

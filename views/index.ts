@@ -3,7 +3,7 @@
 
 export { html, raw, escapeHtml, safeUrl, isSafeHtml, SafeHtml, type HtmlValue } from './html.ts';
 export { renderLayout, serviceName, jsonForScript, type LayoutProps } from './layout.ts';
-export { assetUrl, buildAssetManifest, staticDir, type Asset } from './assets.ts';
+export { assetManifest, assetUrl, buildAssetManifest, staticDir, type Asset } from './assets.ts';
 export {
   languages, languageCookie, languageOf, fromAcceptLanguage, isLang, messagesOf, codeMessage, clientMessages, fill,
   type Lang, type Messages, type LanguageContext,

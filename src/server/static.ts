@@ -2,11 +2,11 @@
 // the pages reference) are cached for a year as immutable; the plain names still answer, revalidated
 // by ETag. A fixed list: nothing outside that folder can be named by a request.
 import type { Middleware } from 'koa';
-import { buildAssetManifest, type Asset } from '../../views/assets.ts';
+import { assetManifest, type Asset } from '../../views/assets.ts';
 
 /** Serves the files of `dir` at `<prefix><hashed name>` (immutable) and `<prefix><name>` (no-cache). */
 export function serveStatic(dir: string, prefix = '/static/'): Middleware {
-  const byName = buildAssetManifest(dir);
+  const byName = assetManifest(dir);
   const files = new Map<string, { asset: Asset; cache: string }>();
   for (const asset of byName.values()) {
     files.set(asset.hashed, { asset, cache: 'public, max-age=31536000, immutable' });

@@ -12,28 +12,24 @@
 // test/e2e/high.test.ts, the limits in test/integration/risk.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, expect, it, jest } from '@jest/globals';
+import { expect, it, jest } from '@jest/globals';
 import { splitMjpeg } from '../../src/biometrics/mjpeg.ts';
 import { dataDir, face } from '../helpers/data.ts';
 import { describeWithBrowser } from '../helpers/chromium.ts';
-import { cameraDir, framesAsCamera } from '../helpers/mjpeg.ts';
-import { acrSubstantial, decidedCaptures, driveToEnd, expectEnding, openScenario, openSignInFromDemo, shownClaims, startCamera, type Scenario } from './flow.ts';
+import { framesAsCamera } from '../helpers/mjpeg.ts';
+import { allowAndReadClaims, acrSubstantial, decidedCaptures, driveToEnd, expectEnding, openSignInFromDemo, startCamera, useScenarios } from './flow.ts';
 
 jest.setTimeout(420_000);
 
 describeWithBrowser('browser: sign-in with the camera (selfie video)', () => {
-  let s: Scenario | undefined;
-  let files: ReturnType<typeof cameraDir>;
-  beforeAll(() => { files = cameraDir(); });
-  afterEach(async () => { await s?.close(); s = undefined; });
-  afterAll(() => files?.remove());
+  const scenarios = useScenarios();
 
   it('signs Lin-Manuel in at substantial through the demo agency, with no console error or CSP violation', async () => {
     const nationalId = 'LM18800116';
     // The 44 frames (15 fps) at their own speed, with a real sensor's faint noise on each pass.
     const video = splitMjpeg(readFileSync(join(dataDir, 'video', 'lin_manuel_miranda_selfie.mjpeg')));
-    s = await openScenario('camera-video-substantial', {
-      camera: await framesAsCamera(files.dir, 'selfie', video, { hold: 2, seconds: 90 }),
+    const s = await scenarios.open('camera-video-substantial', {
+      camera: await framesAsCamera(scenarios.dir(), 'selfie', video, { hold: 2, seconds: 90 }),
       citizens: [[nationalId, face('lin_manuel_miranda', 'lin_manuel_miranda_1.png')]],
       config: {
         capture: { maxAttempts: 10, maxSubmissions: 20 },
@@ -52,11 +48,7 @@ describeWithBrowser('browser: sign-in with the camera (selfie video)', () => {
     expect(s.states).toContain('verified');
     expect(s.states).not.toContain('fallback');
 
-    await s.page.click('button[name="decision"][value="allow"]');
-    await s.page.waitForURL(`${s.gw.issuer}/demo/callback**`, { timeout: 60_000 });
-    await s.page.waitForSelector('table');
-    await s.shot('agency-result');
-    const claims = await shownClaims(s.page);
+    const claims = await allowAndReadClaims(s);
     expect(claims.acr).toBe(acrSubstantial);
     expect(claims.amr.split(/,\s*/)).toContain('face');
 

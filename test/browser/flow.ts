@@ -2,10 +2,11 @@
 // sign-in page's stable contract (ids, data-state), driving a sign-in to its end, and the audit.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, expect } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import { launchChromium, stageShots, waitForCamera, type LaunchOptions, type TestBrowser } from '../helpers/chromium.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { cameraDir } from '../helpers/mjpeg.ts';
 
 export { acrHigh, acrSubstantial } from '../helpers/agency.ts';
 
@@ -26,6 +27,25 @@ export type Scenario = {
   shot(stage: string): Promise<void>;
   close(): Promise<void>;
 };
+
+/**
+ * The per-file lifecycle of a browser test: a temporary folder for camera files (`dir()`), and
+ * `open()`, an openScenario whose browser and gateway are closed after each test.
+ */
+export function useScenarios() {
+  let files: ReturnType<typeof cameraDir> | undefined;
+  let current: Scenario | undefined;
+  beforeAll(() => { files = cameraDir(); });
+  afterEach(async () => { await current?.close(); current = undefined; });
+  afterAll(() => files?.remove());
+  return {
+    dir: (): string => files!.dir,
+    async open(...args: Parameters<typeof openScenario>): Promise<Scenario> {
+      current = await openScenario(...args);
+      return current;
+    },
+  };
+}
 
 /**
  * Starts a gateway (real engine and database, demo agency enabled), enrolls the citizens, launches
@@ -169,6 +189,15 @@ export async function driveToEnd(s: Scenario, options: { deadlineMs?: number; re
     await s.page.waitForTimeout(500);
   }
   return { end: 'timeout', last, restarts, codes: [...codes] };
+}
+
+/** On the consent page: allows, follows back to the demo agency and reads the ID token it shows. */
+export async function allowAndReadClaims(s: Scenario): Promise<Record<string, string>> {
+  await s.page.click('button[name="decision"][value="allow"]');
+  await s.page.waitForURL(`${s.gw.issuer}/demo/callback**`, { timeout: 60_000 });
+  await s.page.waitForSelector('table');
+  await s.shot('agency-result');
+  return shownClaims(s.page);
 }
 
 /** The demo agency's result page as a map: the "ID token claims" table, name → shown value. */

@@ -2,13 +2,13 @@
 // page shows the fallback; at substantial a selfie upload that signs the citizen in, at high none.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, expect, it, jest } from '@jest/globals';
+import { expect, it, jest } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { splitMjpeg } from '../../src/biometrics/mjpeg.ts';
 import { dataDir, face } from '../helpers/data.ts';
 import { describeWithBrowser } from '../helpers/chromium.ts';
-import { cameraDir, stillAsCamera } from '../helpers/mjpeg.ts';
-import { acrSubstantial, decidedCaptures, openScenario, openSignInFromDemo, shownClaims, type Scenario } from './flow.ts';
+import { stillAsCamera } from '../helpers/mjpeg.ts';
+import { allowAndReadClaims, acrSubstantial, decidedCaptures, openSignInFromDemo, type Scenario, useScenarios } from './flow.ts';
 
 jest.setTimeout(300_000);
 
@@ -26,32 +26,24 @@ async function reachFallback(s: Scenario): Promise<void> {
 }
 
 describeWithBrowser('browser: no camera', () => {
-  let s: Scenario | undefined;
-  let files: ReturnType<typeof cameraDir>;
-  beforeAll(() => { files = cameraDir(); });
-  afterEach(async () => { await s?.close(); s = undefined; });
-  afterAll(() => files?.remove());
+  const scenarios = useScenarios();
 
   it('without a camera device, offers the upload at substantial and signs in with a genuine selfie', async () => {
-    s = await openScenario('no-camera-upload-substantial', { citizens: [[nationalId, registryPhoto()]] });
+    const s = await scenarios.open('no-camera-upload-substantial', { citizens: [[nationalId, registryPhoto()]] });
     await openSignInFromDemo(s, 'substantial');
     await reachFallback(s);
     expect(await s.page.isVisible('#fallback #frame, #frame')).toBe(true);
     expect(await s.page.isVisible('#verify')).toBe(true);
 
     // A genuine selfie that is not the registry photo: a frame of the selfie video (live, frontal).
-    const selfie = join(files.dir, 'selfie.jpg');
+    const selfie = join(scenarios.dir(), 'selfie.jpg');
     writeFileSync(selfie, splitMjpeg(readFileSync(join(dataDir, 'video', 'lin_manuel_miranda_selfie.mjpeg')))[5]);
     await s.page.setInputFiles('#frame', selfie);
     await s.shot('photo-chosen');
     await s.page.click('#verify');
     await s.page.waitForSelector('button[name="decision"][value="allow"]', { timeout: 120_000 });
     await s.shot('consent');
-    await s.page.click('button[name="decision"][value="allow"]');
-    await s.page.waitForURL(`${s.gw.issuer}/demo/callback**`, { timeout: 60_000 });
-    await s.page.waitForSelector('table');
-    await s.shot('agency-result');
-    const claims = await shownClaims(s.page);
+    const claims = await allowAndReadClaims(s);
     expect(claims.acr).toBe(acrSubstantial);
     expect(claims.amr.split(/,\s*/)).toContain('face');
     expect((await decidedCaptures(s.gw)).at(-1)).toMatchObject({ status: 'verified' });
@@ -60,8 +52,8 @@ describeWithBrowser('browser: no camera', () => {
   });
 
   it('with the camera permission refused, shows the fallback and no upload at high (French browser, then English)', async () => {
-    s = await openScenario('no-camera-denied-high', {
-      camera: await stillAsCamera(files.dir, 'lin-still', registryPhoto(), { seconds: 2 }), cameraPermission: 'denied',
+    const s = await scenarios.open('no-camera-denied-high', {
+      camera: await stillAsCamera(scenarios.dir(), 'lin-still', registryPhoto(), { seconds: 2 }), cameraPermission: 'denied',
       citizens: [[nationalId, registryPhoto()]], locale: 'fr-FR',
     });
     await openSignInFromDemo(s, 'high');

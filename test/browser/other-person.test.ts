@@ -1,25 +1,21 @@
 // In a real Chromium, another person's face as the camera for Lin-Manuel's national ID at
 // substantial: refused with not_verified, never verified, and refused by the match.
-import { afterAll, afterEach, beforeAll, expect, it, jest } from '@jest/globals';
+import { expect, it, jest } from '@jest/globals';
 import { face } from '../helpers/data.ts';
 import { describeWithBrowser } from '../helpers/chromium.ts';
-import { cameraDir, stillAsCamera } from '../helpers/mjpeg.ts';
-import { decidedCaptures, driveToEnd, expectEnding, failedCheck, openScenario, openSignInFromDemo, startCamera, type Scenario } from './flow.ts';
+import { stillAsCamera } from '../helpers/mjpeg.ts';
+import { decidedCaptures, driveToEnd, expectEnding, failedCheck, openSignInFromDemo, startCamera, useScenarios } from './flow.ts';
 
 jest.setTimeout(420_000);
 
 describeWithBrowser('browser: another person in front of the camera', () => {
-  let s: Scenario | undefined;
-  let files: ReturnType<typeof cameraDir>;
-  beforeAll(() => { files = cameraDir(); });
-  afterEach(async () => { await s?.close(); s = undefined; });
-  afterAll(() => files?.remove());
+  const scenarios = useScenarios();
 
   it('refuses Obama for Lin-Manuel\'s ID at substantial with not_verified', async () => {
     const nationalId = 'LM18800116';
     // obama_1: a clear, frontal, live-scoring still, so the face comparison is what must refuse it.
-    s = await openScenario('other-person-substantial', {
-      camera: await stillAsCamera(files.dir, 'obama', face('obama', 'obama_1.jpg'), { seconds: 40 }),
+    const s = await scenarios.open('other-person-substantial', {
+      camera: await stillAsCamera(scenarios.dir(), 'obama', face('obama', 'obama_1.jpg'), { seconds: 40 }),
       citizens: [[nationalId, face('lin_manuel_miranda', 'lin_manuel_miranda_1.png')]],
     });
     await openSignInFromDemo(s, 'substantial');
