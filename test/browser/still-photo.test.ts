@@ -15,10 +15,11 @@ const reasonOf = (d: Decided) => (d.risk?.action === 'deny' ? d.risk.reasons.joi
 describeWithBrowser('browser: a still photo as the camera at high', () => {
   const scenarios = useScenarios();
   const nationalId = 'LM18800116';
-  const photo = face('lin_manuel_miranda', 'lin_manuel_miranda_1.png');
+  // Read in the tests, not here: a skipped describe still runs its body (no shared data, no Chromium).
+  const photo = () => face('lin_manuel_miranda', 'lin_manuel_miranda_1.png');
 
   async function refused(test: string, camera: string): Promise<string[]> {
-    const s = await scenarios.open(test, { camera, citizens: [[nationalId, photo]] });
+    const s = await scenarios.open(test, { camera, citizens: [[nationalId, photo()]] });
     await openSignInFromDemo(s, 'high');
     await startCamera(s, nationalId);
     await s.page.waitForSelector('#camera-video', { state: 'visible', timeout: 60_000 });
@@ -39,14 +40,14 @@ describeWithBrowser('browser: a still photo as the camera at high', () => {
   }
 
   it('refuses the photo in front of a camera (sensor noise, no motion) on its liveness checks', async () => {
-    const reasons = await refused('still-photo-high', await stillAsCamera(scenarios.dir(), 'still-noisy', photo, { seconds: 40 }));
+    const reasons = await refused('still-photo-high', await stillAsCamera(scenarios.dir(), 'still-noisy', photo(), { seconds: 40 }));
     // A fresh picture each time but the same pose: the head never turns and the eyes never close.
     expect(reasons.filter((r) => r !== 'quality')).not.toEqual([]);
     expect(reasons.every((r) => /^(quality|challenge|fresh|liveness|same_person)$/.test(r) || r.includes('locked'))).toBe(true);
   });
 
   it('refuses byte-identical camera frames (an injected still) as a replay', async () => {
-    const reasons = await refused('still-photo-identical-high', await stillAsCamera(scenarios.dir(), 'still-identical', photo, { noise: false, seconds: 2 }));
+    const reasons = await refused('still-photo-identical-high', await stillAsCamera(scenarios.dir(), 'still-identical', photo(), { noise: false, seconds: 2 }));
     expect(reasons.some((r) => /duplicate_frame|replayed_frame|challenge|fresh/.test(r))).toBe(true);
     expect(reasons.every((r) => r !== 'quality')).toBe(true);
   });
