@@ -24,9 +24,9 @@ export const defaults = {
     modelsDir: fileURLToPath(new URL('../models', import.meta.url)),
     workers: availableParallelism(),
     match: {
-      substantial: 0.41,
-      high: 0.46,
-      calibration: 'normal-tail fit of 1147 impostor pairs (shared/data stills + 44 selfie-video frames), rounded up: see docs/calibration.md',
+      substantial: 0.36,
+      high: 0.41,
+      calibration: 'normal-tail fit of 1147 impostor pairs (shared/data stills + 44 selfie-video frames, embedding fed BGR), rounded up: see docs/calibration.md',
     },
     quality: {
       capture: {

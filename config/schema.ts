@@ -147,7 +147,7 @@ export const configSchema = z.object({
         enabled: z.boolean().default(true).describe('Move the match threshold with the probe frame\'s pose (docs/calibration.md); off: the level\'s threshold always'),
         frontalDeg: z.number().min(0).default(15).describe('Probe pose (|yaw| + |pitch|, degrees) up to which the threshold is lowered by `relief`'),
         offPoseDeg: z.number().min(0).default(30).describe('Probe pose from which the threshold is raised by `raise`; linear in between'),
-        relief: z.number().min(0).max(0.1).default(0.04).describe('Largest lowering of the level\'s threshold for a frontal probe (frontal impostor pairs support it: docs/calibration.md)'),
+        relief: z.number().min(0).max(0.1).default(0.03).describe('Largest lowering of the level\'s threshold for a frontal probe (frontal impostor pairs support it: docs/calibration.md)'),
         raise: z.number().min(0).max(0.2).default(0.06).describe('Raising of the level\'s threshold for an off-pose probe, where impostor scores spread wider'),
       }).prefault({}),
     }),

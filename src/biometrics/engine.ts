@@ -59,6 +59,8 @@ const scalePoint = (p: Point, k: number): Point => ({ x: p.x * k, y: p.y * k });
 
 export function createFaceEngine(config: BiometricsConfig, models: ModelSet): FaceEngine {
   const { sessions, ids } = models;
+  // The colour plane order each model was trained on (models/manifest.json, pinned by tests).
+  const channels = (name: ModelName) => models.manifest.models[name].channels ?? 'rgb';
 
   async function analyze(bytes: Uint8Array, options: AnalyzeOptions = {}): Promise<ImageAnalysis> {
     const grade = options.grade ?? 'capture';
@@ -74,7 +76,7 @@ export function createFaceEngine(config: BiometricsConfig, models: ModelSet): Fa
     const img = await decodeImage(bytes, config.image);
     lap('decode');
     const k = img.sourceScale;
-    const detections = await detectFaces(sessions.detect, img, config.detector);
+    const detections = await detectFaces(sessions.detect, img, { ...config.detector, channels: channels('detect') });
     lap('detect');
     const result: ImageAnalysis = {
       image: { format: img.format, width: img.sourceWidth, height: img.sourceHeight },
@@ -97,17 +99,17 @@ export function createFaceEngine(config: BiometricsConfig, models: ModelSet): Fa
     lap('eyes');
     const eyeCentrePoints = eyeCentres(landmarks);
     // In-plane roll from the eye line: the pose model saturates near 30 degrees of roll.
-    const pose = { ...(await headPose(sessions.pose, img, box)), roll: rollFromEyes(...eyeCentrePoints) };
+    const pose = { ...(await headPose(sessions.pose, img, box, channels('pose'))), roll: rollFromEyes(...eyeCentrePoints) };
     lap('pose');
     const face: FaceAnalysis = { box: scaleBox(box, k), score, landmarks: landmarks.map((p) => scalePoint(p, k)), pose, eyesOpen: eyes };
     Object.assign(result.models, { landmark: ids.landmark, eye: ids.eye, pose: ids.pose });
     if (options.embed !== false) {
-      face.embedding = Array.from(await embedFace(sessions.feature, aligned));
+      face.embedding = Array.from(await embedFace(sessions.feature, aligned, channels('feature')));
       result.models.feature = ids.feature;
       lap('embed');
     }
     if (options.liveness !== false) {
-      face.liveness = await livenessScore(sessions.liveness, img, box);
+      face.liveness = await livenessScore(sessions.liveness, img, box, channels('liveness'));
       result.models.liveness = ids.liveness;
       lap('liveness');
     }

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { AppError } from '../shared/errors.ts';
+import type { ChannelOrder } from './pixels.ts';
 
 export const modelNames = ['detect', 'landmark', 'feature', 'liveness', 'eye', 'pose'] as const;
 export type ModelName = (typeof modelNames)[number];
@@ -16,6 +17,8 @@ export interface ModelEntry {
   outputs: Record<string, number[]>;
   preprocessing: string;
   meaning: string;
+  /** Colour plane order of a 3-channel input (checked on data: test/integration/biometrics/conventions.test.ts). */
+  channels?: ChannelOrder;
 }
 
 export interface Manifest {
@@ -55,6 +58,12 @@ export function verifyModels(modelsDir: string, manifest: Manifest = readManifes
   return manifest;
 }
 
+/**
+ * "file@sha256-prefix", with "+bgr" when the model takes blue first: the same weights fed another
+ * way give other embeddings, so templates made one way never meet probes made the other.
+ */
+export const modelIdOf = (m: ModelEntry): string => `${m.file}@${m.sha256.slice(0, 12)}${m.channels === 'bgr' ? '+bgr' : ''}`;
+
 export async function loadModels(modelsDir: string): Promise<ModelSet> {
   const manifest = verifyModels(modelsDir);
   const options: ort.InferenceSession.SessionOptions = {
@@ -68,7 +77,7 @@ export async function loadModels(modelsDir: string): Promise<ModelSet> {
   );
   const sessions = Object.fromEntries(entries) as Record<ModelName, ort.InferenceSession>;
   const ids = Object.fromEntries(
-    modelNames.map((name) => [name, `${manifest.models[name].file}@${manifest.models[name].sha256.slice(0, 12)}`]),
+    modelNames.map((name) => [name, modelIdOf(manifest.models[name])]),
   ) as Record<ModelName, string>;
   return { manifest, sessions, ids };
 }

@@ -6,6 +6,15 @@ import type { Affine, Box } from './geometry.ts';
 export interface RgbImage { data: Uint8Array; width: number; height: number }
 
 /**
+ * The order of the colour planes a model takes: 'rgb', or 'bgr' for models trained on OpenCV's
+ * default (blue plane first). `mean` and `std` are always given for R, G, B.
+ */
+export type ChannelOrder = 'rgb' | 'bgr';
+
+/** Offsets of the R, G and B planes in a planar tensor of n pixels per plane. */
+const planes = (order: ChannelOrder, n: number): [number, number, number] => (order === 'bgr' ? [2 * n, n, 0] : [0, n, 2 * n]);
+
+/**
  * Samples an outW x outH RGB image; `map` takes output pixel centres to source coordinates.
  * Outside the source: `fill` (a gray level) or, when fill is null, the nearest edge pixel.
  */
@@ -47,11 +56,13 @@ export function resample(src: RgbImage, outW: number, outH: number, map: Affine,
  */
 export function sampleToChw(
   src: RgbImage, outW: number, outH: number, map: Affine, mean: readonly number[], std: readonly number[], fill: number | null = null,
+  order: ChannelOrder = 'rgb',
 ): Float32Array {
-  if (map[1] !== 0 || map[3] !== 0) return toChw(resample(src, outW, outH, map, fill), mean, std);
+  if (map[1] !== 0 || map[3] !== 0) return toChw(resample(src, outW, outH, map, fill), mean, std, order);
   const { data, width: W, height: H } = src;
   const n = outW * outH;
   const out = new Float32Array(3 * n);
+  const [pr, pg, pb] = planes(order, n);
   const [a, , c, , e, f] = map;
   const m0 = mean[0], m1 = mean[1], m2 = mean[2], s0 = 1 / std[0], s1 = 1 / std[1], s2 = 1 / std[2];
   const f0 = fill === null ? 0 : (fill - m0) * s0, f1 = fill === null ? 0 : (fill - m1) * s1, f2 = fill === null ? 0 : (fill - m2) * s2;
@@ -70,13 +81,13 @@ export function sampleToChw(
     const y0 = yc | 0, fy = yc - y0;
     const row0 = y0 * W * 3, row1 = (y0 < H - 1 ? y0 + 1 : y0) * W * 3;
     for (let u = 0; u < outW; u++, o++) {
-      if (!rowIn || colIn[u] === 0) { out[o] = f0; out[n + o] = f1; out[2 * n + o] = f2; continue; }
+      if (!rowIn || colIn[u] === 0) { out[pr + o] = f0; out[pg + o] = f1; out[pb + o] = f2; continue; }
       const fx = colF[u];
       const w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy;
       const i00 = row0 + col0[u], i01 = row0 + col1[u], i10 = row1 + col0[u], i11 = row1 + col1[u];
-      out[o] = (data[i00] * w00 + data[i01] * w01 + data[i10] * w10 + data[i11] * w11 - m0) * s0;
-      out[n + o] = (data[i00 + 1] * w00 + data[i01 + 1] * w01 + data[i10 + 1] * w10 + data[i11 + 1] * w11 - m1) * s1;
-      out[2 * n + o] = (data[i00 + 2] * w00 + data[i01 + 2] * w01 + data[i10 + 2] * w10 + data[i11 + 2] * w11 - m2) * s2;
+      out[pr + o] = (data[i00] * w00 + data[i01] * w01 + data[i10] * w10 + data[i11] * w11 - m0) * s0;
+      out[pg + o] = (data[i00 + 1] * w00 + data[i01 + 1] * w01 + data[i10 + 1] * w10 + data[i11 + 1] * w11 - m1) * s1;
+      out[pb + o] = (data[i00 + 2] * w00 + data[i01 + 2] * w01 + data[i10 + 2] * w10 + data[i11 + 2] * w11 - m2) * s2;
     }
   }
   return out;
@@ -102,16 +113,17 @@ export function rectInside(cx: number, cy: number, w: number, h: number, width: 
   return { x1, y1, x2: x1 + w, y2: y1 + h };
 }
 
-/** Planar float tensor data (C,H,W) from RGB: (v - mean[c]) / std[c]. */
-export function toChw(img: RgbImage, mean: readonly number[], std: readonly number[]): Float32Array {
+/** Planar float tensor data (C,H,W) from RGB: (v - mean[c]) / std[c], planes in `order`. */
+export function toChw(img: RgbImage, mean: readonly number[], std: readonly number[], order: ChannelOrder = 'rgb'): Float32Array {
   const n = img.width * img.height;
   const out = new Float32Array(3 * n);
+  const [pr, pg, pb] = planes(order, n);
   const { data } = img;
   const m0 = mean[0], m1 = mean[1], m2 = mean[2], s0 = 1 / std[0], s1 = 1 / std[1], s2 = 1 / std[2];
   for (let i = 0, j = 0; i < n; i++, j += 3) {
-    out[i] = (data[j] - m0) * s0;
-    out[n + i] = (data[j + 1] - m1) * s1;
-    out[2 * n + i] = (data[j + 2] - m2) * s2;
+    out[pr + i] = (data[j] - m0) * s0;
+    out[pg + i] = (data[j + 1] - m1) * s1;
+    out[pb + i] = (data[j + 2] - m2) * s2;
   }
   return out;
 }

@@ -41,26 +41,29 @@ export function summarizeQuality(q: QualityResult): QualitySummary {
   };
 }
 
-// The engine reports models as "file@sha256-prefix" (12 hex digits); the manifest has the full
-// digest. Both go through here so the id is the same however it was learnt.
+// The engine reports models as "file@sha256-prefix[+bgr]" (12 hex digits); the manifest has the
+// full digest. Both go through here so the id is the same however it was learnt. The input's
+// channel order is part of the id: a template made from RGB input is not comparable with a BGR probe.
 const idHexLength = 12;
 
-function modelIdFrom(file: string, sha256: string): string {
+function modelIdFrom(file: string, sha256: string, variant: string): string {
   if (!/^[0-9a-f]{12,}$/i.test(sha256)) throw new AppError('internal_error', `embedding model ${file} has no usable digest`);
-  return `${basename(file).replace(/\.onnx$/, '')}:${sha256.slice(0, idHexLength).toLowerCase()}`;
+  return `${basename(file).replace(/\.onnx$/, '')}:${sha256.slice(0, idHexLength).toLowerCase()}${variant}`;
 }
 
-/** The stable id of the embedding model behind an analysis, e.g. `fr_feature:87aacdfe5751`. */
+/** The stable id of the embedding model behind an analysis, e.g. `fr_feature:87aacdfe5751+bgr`. */
 export function embeddingModelId(models: ImageAnalysis['models']): string {
   const feature = models.feature;
   const at = feature?.lastIndexOf('@') ?? -1;
   if (!feature || at < 0) throw new AppError('internal_error', 'the analysis names no embedding model');
-  return modelIdFrom(feature.slice(0, at), feature.slice(at + 1));
+  const [sha, ...variant] = feature.slice(at + 1).split('+');
+  return modelIdFrom(feature.slice(0, at), sha, variant.map((v) => `+${v}`).join(''));
 }
 
 /** The id of the embedding model the pinned manifest names (what the engine will report). */
 export function embeddingModelIdFromManifest(manifest: Pick<Manifest, 'models'>): string {
-  return modelIdFrom(manifest.models.feature.file, manifest.models.feature.sha256);
+  const m = manifest.models.feature;
+  return modelIdFrom(m.file, m.sha256, m.channels === 'bgr' ? '+bgr' : '');
 }
 
 // Fixed little-endian layout, so templates move between machines unchanged.

@@ -61,7 +61,7 @@ describeWithData('facegate registry on the shared faces', () => {
     expect(json(r.stdout)).toMatchObject({
       change: 'created',
       citizen: { id: expect.any(String), nationalId: 'OB000001', address: '1600 Pennsylvania Ave', status: 'active' },
-      templateModelId: expect.stringMatching(/^fr_feature:[0-9a-f]{12}$/),
+      templateModelId: expect.stringMatching(/^fr_feature:[0-9a-f]{12}\+bgr$/),
       quality: { grade: 'enrollment', ok: true },
     });
     expect(r.stderr).not.toContain('OB000001');

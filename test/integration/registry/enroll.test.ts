@@ -34,7 +34,7 @@ describeWithData('enrollCitizen', () => {
     expect(result).toMatchObject({
       change: 'created',
       templateChange: 'created',
-      templateModelId: expect.stringMatching(/^fr_feature:[0-9a-f]{12}$/),
+      templateModelId: expect.stringMatching(/^fr_feature:[0-9a-f]{12}\+bgr$/),
       citizen: { nationalId: 'OB000001', givenName: 'Barack', birthdate: '1961-08-04', address: '1600 Pennsylvania Ave', status: 'active' },
       quality: { grade: 'enrollment', ok: true, codes: [] },
     });
