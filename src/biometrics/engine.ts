@@ -11,8 +11,9 @@ import { embedFace, eyesOpen, headPose, livenessScore, rollFromEyes, type Pose }
 import { detectLandmarks, eyeBoxes, eyeCentres, fivePoints } from './landmarks.ts';
 import { loadModels, type ModelName, type ModelSet } from './models.ts';
 import { assessQuality, measurePhotometry, noFaceQuality, type QualityResult } from './quality.ts';
+import { blockMeans } from './pixels.ts';
 
-export type Stage = 'decode' | 'detect' | 'landmarks' | 'align' | 'eyes' | 'pose' | 'embed' | 'liveness' | 'quality';
+export type Stage = 'decode' | 'detect' | 'landmarks' | 'align' | 'eyes' | 'pose' | 'embed' | 'scene' | 'liveness' | 'quality';
 
 export interface AnalyzeOptions {
   /** Quality thresholds to apply (default: capture). */
@@ -36,7 +37,16 @@ export interface FaceAnalysis {
   embedding?: number[];
   /** Passive liveness score, 0..1 (absent when not asked for). */
   liveness?: number;
+  /**
+   * Small signatures for the presence checks (with the embedding): the whole picture as a
+   * SCENE_GRID x SCENE_GRID grid of RGB block means, and the aligned face as a FACE_GRID x
+   * FACE_GRID grid of gray block means.
+   */
+  scene?: { grid: number[]; face: number[] };
 }
+
+export const SCENE_GRID = 24;
+export const FACE_GRID = 14;
 
 export interface ImageAnalysis {
   image: { format: string; width: number; height: number };
@@ -107,6 +117,12 @@ export function createFaceEngine(config: BiometricsConfig, models: ModelSet): Fa
       face.embedding = Array.from(await embedFace(sessions.feature, aligned, channels('feature')));
       result.models.feature = ids.feature;
       lap('embed');
+      const faceGrid = blockMeans(aligned, FACE_GRID, FACE_GRID);
+      face.scene = {
+        grid: blockMeans(img, SCENE_GRID, SCENE_GRID),
+        face: Array.from({ length: FACE_GRID * FACE_GRID }, (_, k) => Math.round(0.299 * faceGrid[3 * k] + 0.587 * faceGrid[3 * k + 1] + 0.114 * faceGrid[3 * k + 2])),
+      };
+      lap('scene');
     }
     if (options.liveness !== false) {
       face.liveness = await livenessScore(sessions.liveness, img, box, channels('liveness'));

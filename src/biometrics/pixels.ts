@@ -141,3 +141,25 @@ export function scale(values: Float32Array, factor: number): Float32Array {
   for (let i = 0; i < values.length; i++) values[i] *= factor;
   return values;
 }
+
+/**
+ * The picture reduced to a cols x rows grid of block means, R,G,B interleaved, rounded to 0..255:
+ * a small signature of the whole scene (background, clothes, light) that sensor noise and JPEG
+ * re-encoding barely change. One pass over the pixels.
+ */
+export function blockMeans(img: RgbImage, cols: number, rows: number): number[] {
+  const { data, width: W, height: H } = img;
+  const sums = new Float64Array(cols * rows * 3);
+  const counts = new Float64Array(cols * rows);
+  const colOf = new Int32Array(W);
+  for (let x = 0; x < W; x++) colOf[x] = Math.min(cols - 1, Math.floor((x * cols) / W));
+  for (let y = 0, i = 0; y < H; y++) {
+    const rowBase = Math.min(rows - 1, Math.floor((y * rows) / H)) * cols;
+    for (let x = 0; x < W; x++, i += 3) {
+      const cell = rowBase + colOf[x];
+      sums[cell * 3] += data[i]; sums[cell * 3 + 1] += data[i + 1]; sums[cell * 3 + 2] += data[i + 2];
+      counts[cell]++;
+    }
+  }
+  return Array.from(sums, (v, k) => Math.round(v / Math.max(1, counts[(k / 3) | 0])));
+}

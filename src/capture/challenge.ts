@@ -72,45 +72,90 @@ function performs(action: ChallengeAction, f: Frame, base: Frame, s: ChallengeSe
   }
 }
 
-function measure(action: ChallengeAction, frames: Frames, i: number | null, base: Frame, since: number | null, timestamps: number[]): ActionMeasure {
+function measure(action: ChallengeAction, frames: Frames, i: number | null, base: Frame, since: number | null, times: number[] | undefined): ActionMeasure {
   if (i === null) return { action, frame: null, afterMs: null, yawChangeDeg: null, noseShift: null, eyesOpen: null };
   const f = frames[i];
   const round = (x: number, k = 1000) => Math.round(x * k) / k;
   return {
-    action, frame: i, afterMs: since === null ? null : timestamps[i] - since,
+    action, frame: i, afterMs: since === null || !times ? null : times[i] - since,
     yawChangeDeg: round(f.face.pose.yaw - base.face.pose.yaw, 10), noseShift: round(noseOffset(f) - noseOffset(base)), eyesOpen: round(eyes(f)),
   };
 }
 
+/** Which turn a frame shows relative to the neutral frame, if any. */
+const turnOf = (f: Frame, base: Frame, s: ChallengeSettings): ChallengeAction | null =>
+  performs('turn_left', f, base, s) ? 'turn_left' : performs('turn_right', f, base, s) ? 'turn_right' : null;
+
 /**
- * The actions must appear in order after the neutral frame, each within `actionWindowMs` of the
- * previous step (capture times sent by the client; without them the challenge cannot be timed and
- * fails). A blink must follow open eyes. `neutral` marks the frames that passed the full quality gate.
+ * A turn that really happens sweeps through intermediate angles: between the neutral step and the
+ * frame at the turn's peak (the largest yaw change before the head comes back), at least one frame
+ * at `sweepLow`..`sweepHigh` of the peak's yaw change, and the yaw never goes back by more than
+ * `sweepToleranceDeg` on the way (a recording re-ordered to the actions jumps). The way back to
+ * the neutral pose counts too, so a turn sampled late is not refused for that.
  */
-export function checkChallenge(frames: Frames, neutral: boolean[], actions: ChallengeAction[], timestamps: number[] | undefined, s: ChallengeSettings): CheckResult {
+function sweeps(frames: Frames, from: number, found: number, base: Frame, direction: 1 | -1, s: ChallengeSettings): string | null {
+  const yaw = (i: number) => direction * (frames[i].face.pose.yaw - base.face.pose.yaw);
+  let peak = found;
+  for (let i = found + 1; i < frames.length && yaw(i) >= yaw(peak) - s.sweepToleranceDeg; i++) if (yaw(i) > yaw(peak)) peak = i;
+  for (let i = from + 1; i <= peak; i++) if (yaw(i) < yaw(i - 1) - s.sweepToleranceDeg) return 'turn_not_monotone';
+  let back = peak;
+  while (back + 1 < frames.length && yaw(back + 1) < yaw(back)) back++;
+  const full = yaw(peak);
+  const between = (i: number) => yaw(i) >= s.sweepLow * full && yaw(i) <= s.sweepHigh * full;
+  for (let i = from + 1; i <= back; i++) if (i !== peak && between(i)) return null;
+  return 'turn_without_sweep';
+}
+
+/**
+ * The actions must appear in order after the neutral frame; a turn must sweep (see sweeps()), a
+ * blink must follow open eyes and reopen within `blinkMaxFrames` frames, and no turn that was not
+ * asked for may happen (a recording that does every action in a loop fails). With `times` (the
+ * server's arrival times; never the client's), each action must also come within `actionWindowMs`
+ * of the previous step. `neutral` marks the frames that passed the full quality gate.
+ */
+export function checkChallenge(frames: Frames, neutral: boolean[], actions: ChallengeAction[], times: number[] | undefined, s: ChallengeSettings): CheckResult {
   const result = (done: number, reason: string | undefined, measured: ActionMeasure[]): CheckResult => ({
     name: 'challenge', outcome: reason ? 'retry' : 'pass', code: reason ? 'challenge_failed' : undefined, reason,
     score: done, threshold: actions.length, measured: { actions: measured },
   });
   const first = neutralIndex(neutral);
   if (first < 0) return result(0, 'no_neutral_frame', []);
-  if (!timestamps || timestamps.length !== frames.length) return result(0, 'no_timestamps', []);
+  const timed = times && times.length === frames.length ? times : undefined;
   const base = frames[first];
   const measured: ActionMeasure[] = [];
   let at = first;
   for (const action of actions) {
     let found: number | null = null;
-    let late = false;
+    let reason: string | null = null;
     for (let i = at + 1; i < frames.length; i++) {
+      const turn = turnOf(frames[i], base, s);
+      // A turn other than this one, and not the head still coming back from the previous action: not asked for.
+      if (turn && turn !== action && turn !== measured.at(-1)?.action) {
+        reason = 'unrequested_action';
+        break;
+      }
       if (action === 'blink' && !frames.slice(at, i).some((f) => eyes(f) >= s.eyesOpenAbove)) continue;
       if (!performs(action, frames[i], base, s)) continue;
-      if (timestamps[i] - timestamps[at] > s.actionWindowMs) { late = true; break; }
+      if (timed && timed[i] - timed[at] > s.actionWindowMs) { reason = 'action_too_late'; break; }
       found = i;
       break;
     }
-    measured.push(measure(action, frames, found, base, timestamps[at], timestamps));
-    if (found === null) return result(measured.length - 1, late ? 'action_too_late' : 'action_not_seen', measured);
+    measured.push(measure(action, frames, found, base, timed ? timed[at] : null, timed));
+    if (found === null) return result(measured.length - 1, reason ?? 'action_not_seen', measured);
+    if (action === 'blink') {
+      const reopened = frames.slice(found + 1, found + 1 + s.blinkMaxFrames).some((f) => eyes(f) >= s.eyesOpenAbove);
+      if (!reopened) return result(measured.length - 1, 'blink_not_reopened', measured);
+    } else {
+      const why = sweeps(frames, at, found, base, action === 'turn_right' ? 1 : -1, s);
+      if (why) return result(measured.length - 1, why, measured);
+    }
     at = found;
+  }
+  // After the last action: no turn that was not asked for.
+  const last = actions.at(-1);
+  for (let i = at + 1; i < frames.length; i++) {
+    const turn = turnOf(frames[i], base, s);
+    if (turn && turn !== last) return result(actions.length, 'unrequested_action', measured);
   }
   return result(actions.length, undefined, measured);
 }

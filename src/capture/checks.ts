@@ -11,7 +11,7 @@ import { adaptiveThreshold, bestFrame, poseDeviation } from './threshold.ts';
 
 export type CheckOutcome = 'pass' | 'retry' | 'fail';
 export interface CheckResult {
-  name: 'quality' | 'fresh' | 'same_person' | 'liveness' | 'challenge' | 'match';
+  name: 'quality' | 'fresh' | 'scene' | 'motion' | 'same_person' | 'liveness' | 'challenge' | 'match';
   outcome: CheckOutcome;
   code?: ErrorCode;
   /** The precise reason behind the code, for the audit trail only (never shown). */
@@ -27,8 +27,10 @@ export interface CheckResult {
 export type Frames = Array<ImageAnalysis & { face: NonNullable<ImageAnalysis['face']> }>;
 export type CheckContext = {
   flow: CaptureFlow; template?: Float32Array; config: Readonly<Config>;
-  /** The client's capture times (ms), one per frame, when sent. */
+  /** The client's capture times (ms), one per frame, when sent: a consistency signal only (risk), never a pass. */
   timestamps?: number[];
+  /** The server's arrival time (ms) of each frame, when the frames were streamed: what the challenge's windows use. */
+  arrivals?: number[];
   /** sha256 (hex) of each frame's bytes as received, in frame order. */
   digests?: string[];
 };
@@ -64,8 +66,19 @@ export function checkQuality(analyses: ImageAnalysis[]): CheckResult {
 export function checkSamePerson(frames: Frames, { config }: CheckContext): CheckResult {
   if (frames.length < 2) return { name: 'same_person', outcome: 'pass' };
   const threshold = config.capture.samePersonThreshold;
-  const score = Math.min(...frames.map((f, i) => cosineSimilarity(f.face.embedding!, fuseEmbeddings(frames.filter((_, j) => j !== i)))));
-  return { name: 'same_person', outcome: score >= threshold ? 'pass' : 'fail', code: score >= threshold ? undefined : 'no_match', score, threshold };
+  const scores = frames.map((f, i) => cosineSimilarity(f.face.embedding!, fuseEmbeddings(frames.filter((_, j) => j !== i))));
+  const score = Math.min(...scores);
+  const measured = { scores: scores.map((x) => Math.round(x * 1000) / 1000) };
+  if (score >= threshold) return { name: 'same_person', outcome: 'pass', score, threshold, measured };
+  // One frame in three or fewer off, the others one person among themselves: something covered the
+  // face in those frames (a hand, a microphone). A retry with its hint, not a verdict.
+  const off = frames.filter((_, i) => scores[i] < threshold);
+  const rest = frames.filter((_, i) => scores[i] >= threshold);
+  const restAgree = rest.length >= 2 && rest.every((f, i) => cosineSimilarity(f.face.embedding!, fuseEmbeddings(rest.filter((_, j) => j !== i))) >= threshold);
+  if (off.length * 3 <= frames.length && restAgree) {
+    return { name: 'same_person', outcome: 'retry', code: 'face_covered', reason: 'frames_unlike_the_rest', score, threshold, measured, codes: ['face_covered'] };
+  }
+  return { name: 'same_person', outcome: 'fail', code: 'no_match', score, threshold, measured };
 }
 
 /**

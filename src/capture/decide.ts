@@ -1,14 +1,16 @@
 // The decision over one submission: the checks in order, stopping at the first that does not
 // pass. Quality and challenge problems ask for a retry; everything else is a failed attempt. Pure.
-// With a challenge (high, or a step-up), frames that perform an action may be turned or have
-// closed eyes: the frames must be fresh and distinct, the actions seen in order and in time, the
-// same person throughout, passive liveness must hold over the frames, and the match uses the
-// neutral frames' best.
+// Presence is checked at every level: fresh and distinct frames, one continuous scene, a face that
+// does not move like a flat picture (presence.ts); with actions (high, a step-up, substantial's
+// turn) the actions must really happen, in order (challenge.ts). Then one person throughout,
+// passive liveness over the frames that passed the quality gate, and the match on the neutral
+// frames' best.
 import type { ImageAnalysis } from '../biometrics/engine.ts';
 import type { ErrorCode } from '../shared/errors.ts';
 import { checkChallenge, stillFrames } from './challenge.ts';
 import { checkLiveness, checkMatch, checkQuality, checkSamePerson, type CheckContext, type CheckResult, type Frames } from './checks.ts';
 import { checkFresh } from './fresh.ts';
+import { checkMotion, checkScene } from './presence.ts';
 
 export type Decision = { outcome: 'verified' | 'retry' | 'failed'; code?: ErrorCode; checks: CheckResult[] };
 
@@ -24,10 +26,13 @@ export function decide(analyses: ImageAnalysis[], ctx: CheckContext): Decision {
   const frames = analyses as Frames;
   const neutral = analyses.map((a) => a.quality.ok);
   const still = actions.length ? stillFrames(frames, neutral, settings) : frames;
-  const steps: Array<() => CheckResult> = actions.length
-    ? [() => checkFresh(frames, ctx), () => checkChallenge(frames, neutral, actions, ctx.timestamps, settings)]
-    : [];
-  steps.push(() => checkSamePerson(frames, ctx), () => checkLiveness(frames, ctx), () => checkMatch(still, ctx));
+  const steps: Array<() => CheckResult> = [() => checkFresh(frames, ctx), () => checkScene(frames, ctx), () => checkMotion(frames, ctx)];
+  if (actions.length) steps.push(() => checkChallenge(frames, neutral, actions, ctx.arrivals, settings));
+  steps.push(
+    () => checkSamePerson(frames, ctx),
+    () => checkLiveness(frames.filter((_, i) => neutral[i]), ctx),
+    () => checkMatch(still, ctx),
+  );
   const checks: CheckResult[] = [quality];
   for (const step of steps) {
     const result = step();

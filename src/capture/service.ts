@@ -21,6 +21,7 @@ import { AppError, errorCatalogue, isAppError, type ErrorCode } from '../shared/
 import type { Sealer } from '../shared/sealed.ts';
 import type { CheckResult } from './checks.ts';
 import { decide } from './decide.ts';
+import { sameSize } from './presence.ts';
 import { applyEvent, assertOpen, attemptsLeft, type CaptureEvent, type CaptureFlow, type ChallengeAction } from './flow.ts';
 import { claimFlow, countFlows, insertFlow, loadFlow, saveFlow } from './store.ts';
 
@@ -54,13 +55,15 @@ export type CaptureDeps = {
 };
 
 const allActions: ChallengeAction[] = ['blink', 'turn_left', 'turn_right'];
+/** Substantial's small movement: a turn (a blink can be painted onto a photo; a turn's parallax cannot). */
+const turns: ChallengeAction[] = ['turn_left', 'turn_right'];
 const feedbackOf = (code: ErrorCode): Feedback => ({ code, message: errorCatalogue[code].message });
 
 /** The registry's form of a typed ID; spaces and dashes people type for readability are dropped. */
 const claimedId = (raw: unknown): string => normalizeNationalId(typeof raw === 'string' ? raw.replace(/[\s-]/g, '') : '');
 
-function pickActions(n: number): ChallengeAction[] {
-  const pool = [...allActions];
+function pickActions(n: number, from: readonly ChallengeAction[] = allActions): ChallengeAction[] {
+  const pool = [...from];
   return Array.from({ length: Math.min(n, pool.length) }, () => pool.splice(randomInt(pool.length), 1)[0]);
 }
 
@@ -124,7 +127,7 @@ export function createCaptureService(deps: CaptureDeps) {
     const now = clock();
     const risk = decideRisk({ now, ...counts, novelty }, rules);
     deps.observeRisk?.risk({ stage: 'start', decision: risk });
-    const actions = high || risk.action === 'step_up' ? pickActions(config.capture.high.actions) : [];
+    const actions = high || risk.action === 'step_up' ? pickActions(config.capture.high.actions) : pickActions(config.capture.substantial.actions, turns);
     const flow: CaptureFlow = {
       id: randomBytes(24).toString('base64url'),
       interactionUid: input.interactionUid,
@@ -209,7 +212,7 @@ export function createCaptureService(deps: CaptureDeps) {
     ];
     for (const f of flags) deps.observeRisk?.signal(f);
     const novelty = await deviceNovelty(db, flow.citizenId, deviceKeys(input), deviceSince());
-    const riskInput: RiskInput = { now, ...counts, novelty, flags, challenged: flow.actions.length > 0 };
+    const riskInput: RiskInput = { now, ...counts, novelty, flags, challenged: flow.actions.length >= config.capture.high.actions };
     const signals = { flags, replay, timing: timing.details, software: metadata.software.length ? metadata.software : undefined, novelty };
 
     const finish = async (outcome: 'verified' | 'retry' | 'failed', code: ErrorCode | undefined, risk: RiskDecision, extra: { checks?: CheckResult[]; analyses?: ImageAnalysis[]; actions?: ChallengeAction[] }) => {
@@ -245,6 +248,11 @@ export function createCaptureService(deps: CaptureDeps) {
       // Bad input still counts as a submission, so a client cannot probe without limit.
       await saveFlow(db, flow, applyEvent(flow, { type: 'retry' }, clock(), flowLimits), { error: isAppError(err) ? err.code : 'internal_error' });
       throw err;
+    }
+    // One capture, one camera: frames of different sizes were not taken by it in one go.
+    if (!sameSize(analyses)) {
+      await saveFlow(db, flow, applyEvent(flow, { type: 'retry' }, clock(), flowLimits), { error: 'frames_inconsistent' });
+      throw new AppError('frames_inconsistent');
     }
     // Frames without a face never reach the match: no template is read for them.
     const embedded = analyses.every((a) => a.face?.embedding);
