@@ -86,7 +86,7 @@ export async function print(bytes: Buffer, r: Rng): Promise<Buffer> {
 
 /** A screen replay: moiré (beat of the pixel grid), gamma, a dark bezel and a glare spot. */
 export async function screen(bytes: Buffer, r: Rng): Promise<Buffer> {
-  const img = await raw(await sharp(bytes).gamma(1.6 + 0.4 * r()).toBuffer());
+  const img = await raw(await sharp(bytes).linear(0.9, 8).toBuffer());
   const { width: W, height: H, data } = img;
   const f = 0.9 + 0.2 * r(), angle = r() * Math.PI, gx = W * (0.2 + 0.6 * r()), gy = H * (0.2 + 0.5 * r());
   const bezel = Math.round(Math.min(W, H) * (0.03 + 0.03 * r()));
@@ -94,8 +94,8 @@ export async function screen(bytes: Buffer, r: Rng): Promise<Buffer> {
   for (let i = 0, p = 0; i < data.length; i += 3, p++) {
     const x = p % W, y = (p / W) | 0;
     if (x < bezel || y < bezel || x >= W - bezel || y >= H - bezel) { out[i] = out[i + 1] = out[i + 2] = 12; continue; }
-    const moire = 14 * Math.sin(f * (x * Math.cos(angle) + y * Math.sin(angle)));
-    const glare = 120 * Math.exp(-((x - gx) ** 2 + (y - gy) ** 2) / (2 * (0.08 * W) ** 2));
+    const moire = 6 * Math.sin(f * (x * Math.cos(angle) + y * Math.sin(angle)));
+    const glare = 70 * Math.exp(-((x - gx) ** 2 + (y - gy) ** 2) / (2 * (0.08 * W) ** 2));
     for (let c = 0; c < 3; c++) out[i + c] = Math.max(0, Math.min(255, data[i + c] * 0.9 + moire + glare + (c === 2 ? 8 : 0)));
   }
   return encode({ ...img, data: out }, 88);

@@ -88,21 +88,22 @@ const turnOf = (f: Frame, base: Frame, s: ChallengeSettings): ChallengeAction | 
 
 /**
  * A turn that really happens sweeps through intermediate angles: between the neutral step and the
- * frame at the turn's peak (the largest yaw change before the head comes back), at least one frame
- * at `sweepLow`..`sweepHigh` of the peak's yaw change, and the yaw never goes back by more than
- * `sweepToleranceDeg` on the way (a recording re-ordered to the actions jumps). The way back to
- * the neutral pose counts too, so a turn sampled late is not refused for that.
+ * turn's peak (the largest yaw change before the head comes back below the action's threshold), or
+ * on the way back, at least one frame at `sweepLow`..`sweepHigh` of the peak's yaw change. Frames
+ * picked for their pose (photos, a recording re-ordered to the actions) jump from neutral to turned.
  */
 function sweeps(frames: Frames, from: number, found: number, base: Frame, direction: 1 | -1, s: ChallengeSettings): string | null {
   const yaw = (i: number) => direction * (frames[i].face.pose.yaw - base.face.pose.yaw);
+  let end = found;
+  while (end + 1 < frames.length && yaw(end + 1) >= s.minYawChangeDeg) end++;
   let peak = found;
-  for (let i = found + 1; i < frames.length && yaw(i) >= yaw(peak) - s.sweepToleranceDeg; i++) if (yaw(i) > yaw(peak)) peak = i;
-  for (let i = from + 1; i <= peak; i++) if (yaw(i) < yaw(i - 1) - s.sweepToleranceDeg) return 'turn_not_monotone';
-  let back = peak;
-  while (back + 1 < frames.length && yaw(back + 1) < yaw(back)) back++;
+  for (let i = found; i <= end; i++) if (yaw(i) > yaw(peak)) peak = i;
+  // The way back: frames after the turn until the head is near the neutral pose again.
+  let back = end;
+  while (back + 1 < frames.length && yaw(back + 1) < yaw(back) && yaw(back) > s.sweepLow * yaw(peak)) back++;
   const full = yaw(peak);
   const between = (i: number) => yaw(i) >= s.sweepLow * full && yaw(i) <= s.sweepHigh * full;
-  for (let i = from + 1; i <= back; i++) if (i !== peak && between(i)) return null;
+  for (let i = from + 1; i <= back; i++) if (between(i)) return null;
   return 'turn_without_sweep';
 }
 
