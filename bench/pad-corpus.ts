@@ -2,7 +2,16 @@
 // sharp: bona fide sequences (windows of the selfie video, per-run sensor noise) and one generator
 // per attack species (ISO/IEC 30107-3 terms). Each sequence is its frames in capture order with the
 // gaps between them; randomness comes from a seeded generator, so a run can be repeated.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import sharp from 'sharp';
+import type { Config } from '../config/schema.ts';
+import type { FaceEngine } from '../src/biometrics/engine.ts';
+import { splitMjpeg } from '../src/biometrics/mjpeg.ts';
+import { noseOffset } from '../src/capture/challenge.ts';
+import type { Frames } from '../src/capture/checks.ts';
+import type { ChallengeAction } from '../src/capture/flow.ts';
+import { closeEyes } from '../test/helpers/derive.ts';
 
 export type Rng = () => number;
 /** mulberry32: small, seeded, good enough for test data. */
@@ -103,3 +112,75 @@ export async function screen(bytes: Buffer, r: Rng): Promise<Buffer> {
 
 /** A mirror image (a turn to one side made from a photo turned to the other). */
 export const mirror = (bytes: Buffer) => sharp(bytes).flop().jpeg({ quality: 92 }).toBuffer();
+
+/**
+ * The citizen of the shared selfie video, as a camera that follows instructions: its 44 frames
+ * (15 fps) classified once with the engine (the most frontal frame that passes quality is the
+ * neutral pose; the frames that show each turn; frames near neutral whose eyelids, painted shut,
+ * the eye model reads as closed: the video has no blink). `perform(actions)` makes what a
+ * cooperative citizen's camera delivers: two neutral frames, then each action as filmed (a turn's
+ * frames from near-neutral through its peak and back, one in 2 or 3 frames: 133-200 ms apart; a
+ * blink as open, shut, open), never the same video frame twice, each with its own sensor noise.
+ */
+export async function selfieCitizen(engine: Pick<FaceEngine, 'analyze'>, dataDir: string, s: Config['capture']['challenge']) {
+  const video = splitMjpeg(readFileSync(join(dataDir, 'video', 'lin_manuel_miranda_selfie.mjpeg'))).map((f) => Buffer.from(f));
+  const classified = (await Promise.all(video.map((b) => engine.analyze(b, { grade: 'capture' })))) as Frames;
+  const base = classified.reduce((best, a, i) => (a.quality.ok && Math.abs(a.face.pose.yaw) < Math.abs(classified[best].face.pose.yaw) ? i : best), 0);
+  const yawOf = (i: number) => classified[i].face.pose.yaw - classified[base].face.pose.yaw;
+  const noseOf = (i: number) => noseOffset(classified[i]) - noseOffset(classified[base]);
+  const shows = (i: number, a: ChallengeAction) => (a === 'turn_left' ? yawOf(i) <= -s.minYawChangeDeg && noseOf(i) >= s.minNoseShift : yawOf(i) >= s.minYawChangeDeg && noseOf(i) <= -s.minNoseShift);
+  const turnPath = (a: 'turn_left' | 'turn_right'): number[] => {
+    const dir = a === 'turn_right' ? 1 : -1;
+    const shown = video.map((_, i) => i).filter((i) => shows(i, a));
+    const peak = shown.reduce((p, i) => (dir * yawOf(i) > dir * yawOf(p) ? i : p), shown[0]);
+    const near = (i: number) => Math.abs(yawOf(i)) < s.minYawChangeDeg / 2;
+    let from = peak, to = peak;
+    while (from > 0 && !near(from)) from--;
+    while (to < video.length - 1 && !near(to)) to++;
+    return video.map((_, i) => i).slice(from, to + 1);
+  };
+  const paths = { turn_left: turnPath('turn_left'), turn_right: turnPath('turn_right') };
+  // Painted after the sensor noise (a lid is smooth skin): kept where three noisy trials all read shut, with a margin.
+  const probe = rng(1);
+  const blinkable: number[] = [];
+  for (let i = 1; i + 1 < video.length; i++) {
+    if (!classified[i].quality.ok || Math.abs(yawOf(i)) >= s.minYawChangeDeg * 0.75 || Math.abs(noseOf(i)) >= s.minNoseShift * 0.75) continue;
+    let shut = true;
+    for (let t = 0; t < 3 && shut; t++) {
+      const a = await engine.analyze(await closeEyes(await sensor(video[i], probe), classified[i].face.landmarks));
+      shut = !!a.face && Math.max(...a.face.eyesOpen) < s.eyesClosedBelow / 2;
+    }
+    if (shut) blinkable.push(i);
+  }
+  const blinks = { get: async (i: number, r: Rng) => closeEyes(await sensor(video[i], r), classified[i].face.landmarks) };
+  const every = (xs: number[], step: number, phase: number) => xs.filter((_, k) => (k + phase) % step === 0);
+
+  async function perform(actions: readonly ChallengeAction[], r: Rng): Promise<Buffer[]> {
+    const step = 2 + Math.floor(r() * 2);
+    const used = new Set<number>([base, base + 1]);
+    const frames: Array<number | { blink: number }> = [base, base + 1];
+    for (const a of actions) {
+      if (a === 'blink') {
+        const free = blinkable.filter((i) => !used.has(i));
+        const k = free[Math.floor(r() * free.length)] ?? blinkable[0];
+        let before = k - 1, after = k + 1;
+        while (before > 0 && used.has(before)) before--;
+        while (after < video.length - 1 && used.has(after)) after++;
+        [before, k, after].forEach((i) => used.add(i));
+        frames.push(before, { blink: k }, after);
+      } else {
+        const path = every(paths[a].filter((i) => !used.has(i)), step, Math.floor(r() * step));
+        path.forEach((i) => used.add(i));
+        frames.push(...path);
+      }
+    }
+    return Promise.all(frames.map((f) => (typeof f === 'number' ? sensor(video[f], r) : blinks.get(f.blink, r))));
+  }
+  /** Without actions: `n` frames of the video as filmed, 133-200 ms apart. */
+  async function window(n: number, r: Rng): Promise<Buffer[]> {
+    const step = 2 + Math.floor(r() * 2);
+    const start = Math.floor(r() * Math.max(1, video.length - n * step));
+    return Promise.all(Array.from({ length: n }, (_, k) => sensor(video[Math.min(video.length - 1, start + k * step)], r)));
+  }
+  return { video, classified, base, yawOf, noseOf, shows, paths, blinkable, blinks, perform, window };
+}

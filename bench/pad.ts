@@ -10,12 +10,11 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { loadConfig } from '../config/load.ts';
 import { openFaceEngine, type ImageAnalysis } from '../src/biometrics/engine.ts';
-import { splitMjpeg } from '../src/biometrics/mjpeg.ts';
 import { noseOffset } from '../src/capture/challenge.ts';
 import type { ChallengeAction } from '../src/capture/flow.ts';
 import { judgeSequence, padFigures, type Judged, type LabelledSequence, type Level } from '../src/capture/pad.ts';
 import { closeEyes } from '../test/helpers/derive.ts';
-import { dims, exposure, mirror, motion, print, rng, screen, sensor, warp, type Rng } from './pad-corpus.ts';
+import { dims, exposure, mirror, motion, print, rng, screen, selfieCitizen, sensor, warp, type Rng } from './pad-corpus.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' }, seed: { type: 'string', default: '1' } } });
 const runs = Number(values.runs), seed = Number(values.seed);
@@ -31,67 +30,12 @@ const t0 = performance.now();
 // The citizen: the video's person, her registry photo, and the video's frames classified once.
 const registry = photo('lin_manuel_miranda', 'lin_manuel_miranda_1.png');
 const template = new Float32Array((await analyze(registry)).face.embedding!);
-const video = splitMjpeg(readFileSync(join(dataDir, 'video', 'lin_manuel_miranda_selfie.mjpeg'))).map((f) => Buffer.from(f));
-const classified = await Promise.all(video.map(analyze));
-const base = classified.reduce((best, a, i) => (a.quality.ok && Math.abs(a.face.pose.yaw) < Math.abs(classified[best].face.pose.yaw) ? i : best), 0);
+const citizen = await selfieCitizen(engine, dataDir, config.capture.challenge);
+const { video, classified, base, yawOf, shows, blinks, blinkable } = citizen;
 const s = config.capture.challenge;
-const yawOf = (i: number) => classified[i].face.pose.yaw - classified[base].face.pose.yaw;
-const noseOf = (i: number) => noseOffset(classified[i]) - noseOffset(classified[base]);
-const shows = (i: number, a: ChallengeAction) => (a === 'turn_left' ? yawOf(i) <= -s.minYawChangeDeg && noseOf(i) >= s.minNoseShift : yawOf(i) >= s.minYawChangeDeg && noseOf(i) <= -s.minNoseShift);
-/** The video's frames around the turn's peak, as filmed: from the last near-neutral frame before it to the first after it. */
-function turnPath(a: 'turn_left' | 'turn_right'): number[] {
-  const dir = a === 'turn_right' ? 1 : -1;
-  const shown = video.map((_, i) => i).filter((i) => shows(i, a));
-  const peak = shown.reduce((p, i) => (dir * yawOf(i) > dir * yawOf(p) ? i : p), shown[0]);
-  const near = (i: number) => Math.abs(yawOf(i)) < s.minYawChangeDeg / 2;
-  let from = peak, to = peak;
-  while (from > 0 && !near(from)) from--;
-  while (to < video.length - 1 && !near(to)) to++;
-  return video.map((_, i) => i).slice(from, to + 1);
-}
-const paths = { turn_left: turnPath('turn_left'), turn_right: turnPath('turn_right') };
-/** Frames near the neutral pose whose painted-shut eyes the eye model reads as closed (the video has no blink). */
-const blinks = new Map<number, Buffer>();
-for (let i = 1; i + 1 < video.length; i++) {
-  if (!classified[i].quality.ok || Math.abs(yawOf(i)) >= s.minYawChangeDeg * 0.75 || Math.abs(noseOf(i)) >= s.minNoseShift * 0.75) continue;
-  const b = await closeEyes(video[i], classified[i].face.landmarks);
-  if (Math.max(...(await analyze(b)).face.eyesOpen) < s.eyesClosedBelow) blinks.set(i, b);
-}
-const blinkable = [...blinks.keys()];
-process.stderr.write(`neutral frame ${base}; blinkable ${blinkable.join(',')}; turn paths ${JSON.stringify(paths)}\n`);
-const every = (xs: number[], step: number, phase: number) => xs.filter((_, k) => (k + phase) % step === 0);
-/**
- * A cooperative citizen: two neutral frames, then each action at the camera's pace (one frame in
- * `step` of the 15 fps video). A camera never delivers the same frame twice, so no video frame is
- * used twice in one sequence.
- */
-async function bonaFide(actions: ChallengeAction[]): Promise<Buffer[]> {
-  const step = 2 + Math.floor(r() * 2); // 133-200 ms between frames
-  const used = new Set<number>([base, base + 1]);
-  const frames: Buffer[] = [video[base], video[base + 1]];
-  for (const a of actions) {
-    if (a === 'blink') {
-      // Open, shut (painted), open: the nearest unused frames around a blinkable one.
-      const k = pick(blinkable.filter((i) => !used.has(i)));
-      let before = k - 1, after = k + 1;
-      while (before > 0 && used.has(before)) before--;
-      while (after < video.length - 1 && used.has(after)) after++;
-      [before, k, after].forEach((i) => used.add(i));
-      frames.push(video[before], blinks.get(k)!, video[after]);
-    } else {
-      const path = every(paths[a].filter((i) => !used.has(i)), step, Math.floor(r() * step));
-      path.forEach((i) => used.add(i));
-      frames.push(...path.map((i) => video[i]));
-    }
-  }
-  return Promise.all(frames.map((f) => sensor(f, r)));
-}
-/** Without actions: a window of the video as it was filmed. */
-async function bonaFideWindow(n: number): Promise<Buffer[]> {
-  const step = 2 + Math.floor(r() * 2);
-  const start = Math.floor(r() * (video.length - n * step));
-  return Promise.all(Array.from({ length: n }, (_, k) => sensor(video[start + k * step], r)));
-}
+process.stderr.write(`neutral frame ${base}; blinkable ${blinkable.join(',')}; turn paths ${JSON.stringify(citizen.paths)}\n`);
+const bonaFide = (actions: ChallengeAction[]) => citizen.perform(actions, r);
+const bonaFideWindow = (n: number) => citizen.window(n, r);
 
 // Attack material: photos of the citizens (the video's person and the others with several photos).
 const people: Record<string, string[]> = {
@@ -107,7 +51,7 @@ async function camera(bytes: Buffer): Promise<Buffer> {
   const { W, H } = await dims(bytes);
   const b = a.faces[0]?.box;
   if (!b) return sharp(bytes).resize(640, 480, { fit: 'cover' }).jpeg({ quality: 92 }).toBuffer();
-  const w = Math.min(W, H * 4 / 3, (b.x2 - b.x1) * 4), h = w * 3 / 4;
+  const w = Math.min(W, H * 4 / 3, (b.x2 - b.x1) * 5), h = w * 3 / 4;
   const left = Math.round(Math.min(Math.max(0, (b.x1 + b.x2) / 2 - w / 2), W - w)), top = Math.round(Math.min(Math.max(0, (b.y1 + b.y2) / 2 - h / 2), H - h));
   return sharp(bytes).removeAlpha().extract({ left, top, width: Math.floor(w), height: Math.floor(h) }).resize(640, 480).jpeg({ quality: 92 }).toBuffer();
 }
@@ -164,10 +108,10 @@ const species: Record<string, (actions: ChallengeAction[]) => Promise<Buffer[]>>
   /** The recording re-ordered to the actions: its neutral frames, then the frames that show each action. */
   video_reordered: async (actions) => {
     // Distinct frames only: near-neutral ones between the actions, the action frames themselves.
-    const calm = video.map((_, i) => i).filter((i) => Math.abs(yawOf(i)) < s.minYawChangeDeg / 2 && !blinks.has(i));
+    const calm = video.map((_, i) => i).filter((i) => Math.abs(yawOf(i)) < s.minYawChangeDeg / 2 && !blinkable.includes(i));
     const out: Buffer[] = [video[calm.shift()!], video[calm.shift()!]];
     for (const a of actions) {
-      if (a === 'blink') { const k = blinkable.find((i) => i !== base)!; out.push(video[calm.shift() ?? base], blinks.get(k)!, video[calm.shift() ?? base]); continue; }
+      if (a === 'blink') { const k = blinkable.find((i) => i !== base)!; out.push(video[calm.shift() ?? base], await blinks.get(k, r), video[calm.shift() ?? base]); continue; }
       const shown = video.map((_, i) => i).filter((i) => shows(i, a));
       out.push(...shown.slice(0, 4).map((i) => video[i]), video[calm.shift() ?? base]);
     }

@@ -62,6 +62,7 @@ export const envMap: Record<string, { path: string[]; parse: (v: string) => unkn
   FACEGATE_MATCH_SUBSTANTIAL: { path: ['biometrics', 'match', 'substantial'], parse: Number },
   FACEGATE_MATCH_HIGH: { path: ['biometrics', 'match', 'high'], parse: Number },
   FACEGATE_MATCH_ADAPTIVE: { path: ['biometrics', 'match', 'adaptive', 'enabled'], parse: bool },
+  FACEGATE_SUBSTANTIAL_ACTIONS: { path: ['capture', 'substantial', 'actions'], parse: Number },
 };
 
 function fromEnv(env: Env): Tree {

@@ -1,10 +1,14 @@
-// `facegate eval | calibrate | pairs`: accuracy and thresholds from labelled pairs of images.
-import { writeFileSync } from 'node:fs';
+// `facegate eval | calibrate | pairs | pad-eval`: accuracy and thresholds from labelled pairs of
+// images; presentation attack detection figures from labelled capture sequences.
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Config } from '../../config/schema.ts';
 import { calibrateLevels, evaluatePairs } from '../biometrics/evaluation.ts';
 import { levels, type Level } from '../biometrics/matcher.ts';
 import { createEnginePool } from '../biometrics/pool.ts';
+import type { ChallengeAction } from '../capture/flow.ts';
+import { judgeSequence, padFigures, type Judged, type LabelledSequence } from '../capture/pad.ts';
 import { AppError } from '../shared/errors.ts';
 import { fixed, percent, print, type OutputOptions } from './output.ts';
 import { pairsFromFolders, pairsToCsv, readPairsCsv, scorePairs } from './pairs.ts';
@@ -69,4 +73,56 @@ export function registerEvalCommands(program: Command, config: Readonly<Config>,
       if (opts.out) writeFileSync(opts.out, csv);
       else process.stdout.write(csv);
     }));
+
+  program.command('pad-eval')
+    .description('Presentation attack detection (ISO/IEC 30107-3) on labelled capture sequences: APCER per species, BPCER')
+    .requiredOption('--sequences <dir>', 'DIR/bona_fide/<seq>/ and DIR/attack/<species>/<seq>/, frames in capture order (file name order), optional actions.json and timestamps.json per sequence')
+    .option('--level <level>', 'substantial or high', 'substantial')
+    .option('--json', 'print JSON')
+    .action((opts: OutputOptions & { sequences: string; level: string }) => run(!!opts.json, async () => {
+      if (!(levels as readonly string[]).includes(opts.level)) throw new AppError('invalid_input', `--level must be one of ${levels.join(', ')}`);
+      const level = opts.level as Level;
+      const sequences = readSequences(opts.sequences);
+      if (!sequences.length) throw new AppError('invalid_input', `${opts.sequences} holds no sequences (bona_fide/<seq>/ or attack/<species>/<seq>/)`);
+      const pool = await createEnginePool(config.biometrics);
+      const judged: Judged[] = [];
+      try {
+        for (const seq of sequences) judged.push(await judgeSequence(pool, seq, level, config));
+      } finally {
+        await pool.close();
+      }
+      const figures = padFigures(level, judged);
+      print(opts, { ...figures, sequences: judged.map((j) => ({ name: j.sequence.name, label: j.sequence.label, species: j.sequence.species, accepted: j.accepted, check: j.check, reason: j.reason ?? j.code })) }, () => [
+        `level ${level}: BPCER ${percent(figures.bonaFide.bpcer)} (${figures.bonaFide.rejected} of ${figures.bonaFide.sequences} bona fide refused)`,
+        ...Object.entries(figures.attacks).map(([k, v]) => `  ${k}: APCER ${percent(v.apcer)} (${v.accepted} of ${v.sequences} accepted)`),
+      ].join('\n'));
+    }));
+}
+
+const imageFile = /\.(jpe?g|png|webp)$/i;
+const dirs = (d: string) => (existsSync(d) ? readdirSync(d).filter((n) => statSync(join(d, n)).isDirectory()).sort() : []);
+const actionNames = new Set<string>(['blink', 'turn_left', 'turn_right']);
+
+/** One labelled sequence from its folder: the images in name order, actions.json and timestamps.json when present. */
+function readSequence(dir: string, label: LabelledSequence['label'], species: string, name: string): LabelledSequence {
+  const frames = readdirSync(dir).filter((f) => imageFile.test(f)).sort().map((f) => new Uint8Array(readFileSync(join(dir, f))));
+  const json = (file: string): unknown => {
+    if (!existsSync(join(dir, file))) return undefined;
+    try { return JSON.parse(readFileSync(join(dir, file), 'utf8')); } catch { throw new AppError('invalid_input', `${join(dir, file)} is not JSON`); }
+  };
+  const actions = json('actions.json') ?? [];
+  if (!Array.isArray(actions) || actions.some((a) => !actionNames.has(a))) throw new AppError('invalid_input', `${join(dir, 'actions.json')} must be an array of ${[...actionNames].join(', ')}`);
+  const timestamps = json('timestamps.json');
+  if (timestamps !== undefined && (!Array.isArray(timestamps) || timestamps.length !== frames.length || timestamps.some((t) => typeof t !== 'number'))) {
+    throw new AppError('invalid_input', `${join(dir, 'timestamps.json')} must hold one number per frame`);
+  }
+  return { label, species, name, frames, actions: actions as ChallengeAction[], timestamps: timestamps as number[] | undefined };
+}
+
+export function readSequences(root: string): LabelledSequence[] {
+  if (!existsSync(root)) throw new AppError('invalid_input', `${root} does not exist`);
+  const bona = dirs(join(root, 'bona_fide')).map((seq) => readSequence(join(root, 'bona_fide', seq), 'bona_fide', 'bona_fide', `bona_fide/${seq}`));
+  const attacks = dirs(join(root, 'attack')).flatMap((species) => dirs(join(root, 'attack', species))
+    .map((seq) => readSequence(join(root, 'attack', species, seq), 'attack', species, `attack/${species}/${seq}`)));
+  return [...bona, ...attacks];
 }

@@ -1,5 +1,6 @@
 // An independent agency for end-to-end tests: its own key pair, openid-client 6 as the relying
 // party (PAR, PKCE S256, DPoP, private_key_jwt), and the browser-side walk through the interaction.
+import type { ChallengeAction } from '../../src/capture/flow.ts';
 import { exportJWK, generateKeyPair, type CryptoKey } from 'jose';
 import * as client from 'openid-client';
 import { createBrowser, type Hop } from './browser.ts';
@@ -58,19 +59,23 @@ export function framesBody(frames: Uint8Array[], type = 'image/jpeg', timestamps
   return form;
 }
 
-/** Starts a capture and submits frames; returns both answers. */
-export async function verifyFace(s: SignIn, nationalId: string, frames: Uint8Array[]) {
+/**
+ * Starts a capture and submits frames; returns both answers. `frames` may be a function of the
+ * actions the server asked for (e.g. `liveFrames` from helpers/live.ts: a live citizen performs them).
+ */
+export async function verifyFace(s: SignIn, nationalId: string, frames: Uint8Array[] | ((actions: ChallengeAction[]) => Promise<Uint8Array[]>)) {
   const it = await interactionJson(s, s.landed.url);
   const origin = s.issuer;
   const start = await s.browser.request(`${origin}${it.endpoints.capture}`, {
     method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': it.csrf },
     body: JSON.stringify({ nationalId }),
   });
-  const { captureId } = start.json as { captureId: string };
+  const { captureId, actions = [] } = start.json as { captureId: string; actions?: ChallengeAction[] };
+  const body = framesBody(typeof frames === 'function' ? await frames(actions) : frames);
   const submit = await s.browser.request(`${origin}${it.endpoints.capture}/${captureId}/frames`, {
-    method: 'POST', headers: { accept: 'application/json', 'x-csrf-token': it.csrf }, body: framesBody(frames),
+    method: 'POST', headers: { accept: 'application/json', 'x-csrf-token': it.csrf }, body,
   });
-  return { it, start, submit, captureId };
+  return { it, start, submit, captureId, actions };
 }
 
 /** After `verified`: follow to consent, allow, and return the hop at the agency's redirect_uri. */

@@ -1,0 +1,20 @@
+// A live citizen for the tests: the shared selfie video's person (registry photo
+// lin_manuel_miranda_1.png), whose camera follows the server's instructions (bench/pad-corpus.ts:
+// two neutral frames, then each action as filmed, each frame with its own sensor noise, so every
+// frame is new bytes). A still photo never passes presence; this is what a real citizen sends.
+import { rng } from '../../bench/pad-corpus.ts';
+import { selfieCitizen } from '../../bench/pad-corpus.ts';
+import type { ChallengeAction } from '../../src/capture/flow.ts';
+import { dataDir, face } from './data.ts';
+import { config, getEngine } from './engine.ts';
+
+export const citizenPhoto = (): Buffer => face('lin_manuel_miranda', 'lin_manuel_miranda_1.png');
+let citizen: ReturnType<typeof selfieCitizen> | undefined;
+const getCitizen = async () => (citizen ??= selfieCitizen(await getEngine(), dataDir, config.capture.challenge));
+const r = rng(process.pid);
+
+/** The frames a cooperative citizen's camera delivers for `actions` (none: a short natural window). */
+export async function liveFrames(actions: readonly ChallengeAction[] = []): Promise<Buffer[]> {
+  const c = await getCitizen();
+  return actions.length ? c.perform(actions, r) : c.window(config.capture.substantial.minFrames + 2, r);
+}
