@@ -34,11 +34,29 @@ const raw = async (bytes: Buffer): Promise<Raw> => {
 };
 const encode = (img: Raw, quality: number) => sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).jpeg({ quality }).toBuffer();
 
+/** Unit gaussian samples, made once per process: frames take a random window of them (cheap per frame). */
+let noisePool: Float32Array | undefined;
+const poolSize = 1 << 22;
+function noise(): Float32Array {
+  if (!noisePool) {
+    noisePool = new Float32Array(poolSize);
+    const g = rng(0x5eed);
+    for (let i = 0; i < poolSize; i++) noisePool[i] = gauss(g);
+  }
+  return noisePool;
+}
+
 /** Sensor noise (gaussian, sigma in gray levels) and a camera's JPEG: what every frame goes through. */
 export async function sensor(bytes: Buffer, r: Rng, sigma = 3, quality = 80 + Math.floor(r() * 12)): Promise<Buffer> {
   const img = await raw(bytes);
-  const out = Buffer.alloc(img.data.length);
-  for (let i = 0; i < img.data.length; i++) out[i] = Math.max(0, Math.min(255, img.data[i] + sigma * gauss(r)));
+  const pool = noise();
+  const n = img.data.length;
+  const start = Math.floor(r() * poolSize);
+  const out = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) {
+    const v = img.data[i] + sigma * pool[(start + i) % poolSize];
+    out[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+  }
   return encode({ ...img, data: out }, quality);
 }
 
@@ -140,18 +158,24 @@ export async function selfieCitizen(engine: Pick<FaceEngine, 'analyze'>, dataDir
     return video.map((_, i) => i).slice(from, to + 1);
   };
   const paths = { turn_left: turnPath('turn_left'), turn_right: turnPath('turn_right') };
-  // Painted after the sensor noise (a lid is smooth skin): kept where three noisy trials all read shut, with a margin.
-  const probe = rng(1);
-  const blinkable: number[] = [];
-  for (let i = 1; i + 1 < video.length; i++) {
-    if (!classified[i].quality.ok || Math.abs(yawOf(i)) >= s.minYawChangeDeg * 0.75 || Math.abs(noseOf(i)) >= s.minNoseShift * 0.75) continue;
-    let shut = true;
-    for (let t = 0; t < 3 && shut; t++) {
-      const a = await engine.analyze(await closeEyes(await sensor(video[i], probe), classified[i].face.landmarks));
-      shut = !!a.face && Math.max(...a.face.eyesOpen) < s.eyesClosedBelow / 2;
+  // Painted after the sensor noise (a lid is smooth skin): kept where three noisy trials all read
+  // shut, with a margin. Found on first use (a capture without a blink never needs them).
+  let blinkableFound: Promise<number[]> | undefined;
+  const findBlinkable = async () => {
+    const probe = rng(1);
+    const found: number[] = [];
+    for (let i = 1; i + 1 < video.length; i++) {
+      if (!classified[i].quality.ok || Math.abs(yawOf(i)) >= s.minYawChangeDeg * 0.75 || Math.abs(noseOf(i)) >= s.minNoseShift * 0.75) continue;
+      let shut = true;
+      for (let t = 0; t < 3 && shut; t++) {
+        const a = await engine.analyze(await closeEyes(await sensor(video[i], probe), classified[i].face.landmarks));
+        shut = !!a.face && Math.max(...a.face.eyesOpen) < s.eyesClosedBelow / 2;
+      }
+      if (shut) found.push(i);
     }
-    if (shut) blinkable.push(i);
-  }
+    return found;
+  };
+  const blinkable = () => (blinkableFound ??= findBlinkable());
   const blinks = { get: async (i: number, r: Rng) => closeEyes(await sensor(video[i], r), classified[i].face.landmarks) };
   const every = (xs: number[], step: number, phase: number) => xs.filter((_, k) => (k + phase) % step === 0);
 
@@ -161,8 +185,9 @@ export async function selfieCitizen(engine: Pick<FaceEngine, 'analyze'>, dataDir
     const frames: Array<number | { blink: number }> = [base, base + 1];
     for (const a of actions) {
       if (a === 'blink') {
-        const free = blinkable.filter((i) => !used.has(i));
-        const k = free[Math.floor(r() * free.length)] ?? blinkable[0];
+        const candidates = await blinkable();
+        const free = candidates.filter((i) => !used.has(i));
+        const k = free[Math.floor(r() * free.length)] ?? candidates[0];
         let before = k - 1, after = k + 1;
         while (before > 0 && used.has(before)) before--;
         while (after < video.length - 1 && used.has(after)) after++;

@@ -1,11 +1,11 @@
 // The sign-in page: claim an identity (national ID), then the live camera (/static/sign-in.js) or,
-// without a camera or without JavaScript, a photo upload (substantial only). Imports only views/.
+// without a camera or without JavaScript, the other ways to be served (a photo cannot show presence). Imports only views/.
 //
 // Test contract (test/browser, test/unit/views): these ids stay stable.
 //   #sign-in-form (data-state: idle | camera | capturing | challenge | submitting | verified | retry |
 //   rejected | fallback), #nationalId, #camera-start (starts the camera flow), #camera-video,
 //   #camera-guidance (aria-live hints), #status (status region), #challenge (the current step),
-//   #fallback (hidden unless there is no camera), #frame (file input), #verify (upload submit),
+//   #fallback (hidden unless there is no camera),
 //   #cancel, #messages (the script's strings as JSON), language links a[hreflang].
 
 import { describeLevel, labelClaims, type AssuranceLevel } from './claims.ts';
@@ -55,25 +55,18 @@ export function renderFeedback(feedback: readonly Feedback[] = [], lang: Lang = 
       <ul class="feedback">${feedback.map((f) => html`<li data-code="${f.code}">${codeMessage(lang, f.code, f.message)}</li>`)}</ul>`;
 }
 
-/** The section shown when no camera can be used: an upload at substantial, other ways always. */
-function renderFallback(acr: AssuranceLevel, clientName: string, lang: Lang): SafeHtml {
+/**
+ * The section shown when no camera can be used. No photo upload at any level: a photo cannot show
+ * that a live person is there (presence is checked at every level), so the citizen is told plainly
+ * and given the other ways to be served.
+ */
+function renderFallback(_acr: AssuranceLevel, clientName: string, lang: Lang): SafeHtml {
   const t = messagesOf(lang).signIn;
-  const upload = acr === 'substantial'
-    ? html`
-        <p>${t.uploadText}</p>
-        <div class="field">
-          <label for="frame">${t.frameLabel}</label>
-          <p id="frame-hint" class="hint">${t.frameHint}</p>
-          <input id="frame" name="frame" type="file" accept="image/jpeg,image/png,image/webp" capture="user" multiple required
-            aria-describedby="frame-hint">
-        </div>
-        <button type="submit" id="verify" class="button button--primary">${t.verify}</button>`
-    : html`
-        <p class="notice">${t.noUploadHigh}</p>`;
   return html`
       <section id="fallback" class="fallback" aria-labelledby="fallback-title" tabindex="-1">
         <h2 id="fallback-title">${t.fallbackTitle}</h2>
-        <p>${t.fallbackText}</p>${upload}
+        <p>${t.fallbackText}</p>
+        <p class="notice">${t.noUpload}</p>
         <h3>${t.otherWaysTitle}</h3>
         <ul class="other-ways">${t.otherWays.map((w) => html`<li>${fill(w, { client: clientName })}</li>`)}</ul>
       </section>`;

@@ -5,7 +5,7 @@
 import type { Config } from '../../config/schema.ts';
 import type { ImageAnalysis } from '../biometrics/engine.ts';
 import type { FaceAnalyzer } from '../biometrics/pool.ts';
-import { acrHigh, acrSubstantial } from '../oidc/acr.ts';
+import { acrHigh, acrSubstantial } from '../../config/schema.ts';
 import { isAppError, type ErrorCode } from '../shared/errors.ts';
 import type { CaptureFlow, ChallengeAction } from './flow.ts';
 import { decide, type Decision } from './decide.ts';

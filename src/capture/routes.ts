@@ -132,32 +132,17 @@ export function createInteractionRouter({ provider, capture, csrf, config, audit
     ctx.body = { status: result.status, feedback: result.feedback, attemptsLeft: result.attemptsLeft, ...challenge, ...(redirectTo ? { redirectTo } : {}) };
   });
 
-  // The page without JavaScript: one multipart form with the ID and the photo(s).
+  // The page without JavaScript: the form posts here. A photo upload cannot show that a live person
+  // is present (presence is checked at every level), so the answer is always camera_required, on
+  // the page, with the other ways to be served; no capture is started and nothing is stored.
   router.post('/verify', async (ctx) => {
     const d = await details(ctx);
-    const { files, fields } = await readMultipart(ctx, 'frame', maxFrames, maxBytes);
+    const { fields } = await readMultipart(ctx, 'frame', maxFrames, maxBytes);
     csrf.verify(d.uid, fields.csrf);
     if (d.prompt.name !== 'login') throw new AppError('capture_closed', 'this interaction is not waiting for a sign-in');
-    const a = await agency(d);
-    try {
-      const started = await capture.start({ interactionUid: d.uid, clientId: a.id, nationalId: fields.nationalId, acr: acrFor(d, a.defaults), ...requester(ctx) });
-      // The active challenge (high, or a risk step-up) needs the camera page: an upload cannot move.
-      if (started.actions.length) throw new AppError('camera_required');
-      const result = await capture.submit({ interactionUid: d.uid, captureId: started.captureId, frames: files, ...requester(ctx) });
-      if (result.actions) throw new AppError('camera_required');
-      if (result.status === 'verified') {
-        ctx.status = 303;
-        ctx.redirect(await finishLogin(ctx, d, result.flow.citizenId!, result.flow.acr));
-        return;
-      }
-      ctx.status = 422;
-      await signInPage(ctx, d, result.feedback, fields.nationalId);
-    } catch (err) {
-      if (!isAppError(err) || err.status >= 500) throw err;
-      ctx.status = err.status;
-      retryAfter(ctx, err);
-      await signInPage(ctx, d, [{ code: err.code, message: err.message }], fields.nationalId);
-    }
+    const err = new AppError('camera_required');
+    ctx.status = err.status;
+    await signInPage(ctx, d, [{ code: err.code, message: err.message }], fields.nationalId);
   });
 
   router.post('/consent', async (ctx) => {

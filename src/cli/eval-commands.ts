@@ -8,7 +8,7 @@ import { calibrateLevels, evaluatePairs } from '../biometrics/evaluation.ts';
 import { levels, type Level } from '../biometrics/matcher.ts';
 import { createEnginePool } from '../biometrics/pool.ts';
 import type { ChallengeAction } from '../capture/flow.ts';
-import { judgeSequence, padFigures, type Judged, type LabelledSequence } from '../capture/pad.ts';
+import type { Judged, LabelledSequence } from '../capture/pad.ts';
 import { AppError } from '../shared/errors.ts';
 import { fixed, percent, print, type OutputOptions } from './output.ts';
 import { pairsFromFolders, pairsToCsv, readPairsCsv, scorePairs } from './pairs.ts';
@@ -83,6 +83,8 @@ export function registerEvalCommands(program: Command, config: Readonly<Config>,
       if (!(levels as readonly string[]).includes(opts.level)) throw new AppError('invalid_input', `--level must be one of ${levels.join(', ')}`);
       const level = opts.level as Level;
       const sequences = readSequences(opts.sequences);
+      // Loaded here: the decision's modules bring oidc-provider's policy types, which the other commands do without.
+      const { judgeSequence, padFigures } = await import('../capture/pad.ts');
       if (!sequences.length) throw new AppError('invalid_input', `${opts.sequences} holds no sequences (bona_fide/<seq>/ or attack/<species>/<seq>/)`);
       const pool = await createEnginePool(config.biometrics);
       const judged: Judged[] = [];

@@ -1,6 +1,7 @@
 // End to end with openid-client 6 as an independent agency: discovery → PAR (PKCE, DPoP) →
-// authorization → the interaction through its JSON API with a genuine photo → consent → code →
-// token (private_key_jwt, DPoP) → ID token validated → userinfo; then the refusals.
+// authorization → the interaction through its JSON API with a live citizen's frames (the server's
+// turn performed) → consent → code → token (private_key_jwt, DPoP) → ID token validated →
+// userinfo; then the refusals.
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { decodeProtectedHeader } from 'jose';
 import * as client from 'openid-client';
@@ -8,12 +9,13 @@ import { acrHigh, acrSubstantial, connectAgency, consentAndReturn, createAgencyK
 import { describeWithData, face } from '../helpers/data.ts';
 import { cameraShot } from '../helpers/derive.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { citizenPhoto, liveFrames } from '../helpers/live.ts';
 
 /**
- * A shared photo as a camera would deliver it: re-encoded without its metadata (some carry an
- * EXIF Software tag of Photoshop, which the risk rule flags), bytes never sent before.
+ * `n` shots of one shared photo as a camera would deliver them: re-encoded without its metadata
+ * (some carry an EXIF Software tag of Photoshop, which the risk rule flags), bytes never sent before.
  */
-const camera = cameraShot;
+const shots = (photo: Buffer, n: number) => Promise.all(Array.from({ length: n }, () => cameraShot(photo)));
 
 describeWithData('sign-in end to end', () => {
   let gw: TestGateway;
@@ -21,11 +23,15 @@ describeWithData('sign-in end to end', () => {
   let tax: Agency;
   let city: Agency;
   let citizenId: string;
-  const nationalId = 'OB19610804';
+  /** The live citizen's ID (the selfie video's person). */
+  const nationalId = 'LM19610804';
+  /** Another person's ID: the live citizen claiming it is an impostor. */
+  const otherId = 'OB19610804';
 
   beforeAll(async () => {
     gw = await startTestGateway();
-    citizenId = await gw.enroll(nationalId, face('obama', 'obama_1.jpg'));
+    citizenId = await gw.enroll(nationalId, citizenPhoto());
+    await gw.enroll(otherId, face('obama', 'obama_1.jpg'));
     const pensionKeys = await createAgencyKeys('pension-office');
     const taxKeys = await createAgencyKeys('tax-office', 'https://tax.example/callback');
     await gw.registerAgency({ clientId: pensionKeys.clientId, jwks: pensionKeys.jwks, scopes: ['openid', 'profile', 'national_id'] });
@@ -37,15 +43,19 @@ describeWithData('sign-in end to end', () => {
     tax = await connectAgency(gw.issuer, taxKeys);
     city = await connectAgency(gw.issuer, cityKeys);
   });
+  // The live citizen's camera is made once per file (the selfie video classified): slow the first time.
+  beforeAll(() => liveFrames(), 180_000);
   afterAll(() => gw?.close());
 
-  it('signs a citizen in with a genuine photo and gives the agency a verified ID token', async () => {
+  it('signs a live citizen in and gives the agency a verified ID token', async () => {
     const s = await startSignIn(pension);
     expect(s.landed.status).toBe(200);
-    const { it: interaction, start, submit } = await verifyFace(s, nationalId, [await camera(face('obama', 'obama_2.jpg'))]);
+    const { it: interaction, start, submit, actions } = await verifyFace(s, nationalId, liveFrames);
     expect(interaction).toMatchObject({ prompt: 'login', acr: acrSubstantial, client: { name: 'Agency pension-office' } });
     expect(start.status).toBe(201);
-    expect(start.json).toMatchObject({ acr: acrSubstantial, actions: [], minFrames: 1 });
+    // Substantial asks for one head turn, with high's frame counts.
+    expect(start.json).toMatchObject({ acr: acrSubstantial, actions: [expect.stringMatching(/^turn_(left|right)$/)], minFrames: 3, maxFrames: 16 });
+    expect(actions).toEqual((start.json as { actions: string[] }).actions);
     expect(submit.json).toMatchObject({ status: 'verified', redirectTo: expect.any(String) });
 
     const back = await consentAndReturn(s, (submit.json as { redirectTo: string }).redirectTo);
@@ -83,7 +93,8 @@ describeWithData('sign-in end to end', () => {
     const subs: string[] = [];
     for (const agency of [pension, tax, city]) {
       const s = await startSignIn(agency, { scope: 'openid profile' });
-      const { submit } = await verifyFace(s, nationalId, [await camera(face('obama', 'obama_2.jpg'))]);
+      const { submit } = await verifyFace(s, nationalId, liveFrames);
+      expect(submit.json).toMatchObject({ status: 'verified' });
       const back = await consentAndReturn(s, (submit.json as { redirectTo: string }).redirectTo);
       const tokens = await client.authorizationCodeGrant(agency.config, new URL(back.location!), {
         pkceCodeVerifier: s.verifier, expectedNonce: s.nonce, expectedState: s.state,
@@ -97,7 +108,8 @@ describeWithData('sign-in end to end', () => {
 
   it('introspects and revokes the access token, and ends the session on RP-initiated logout', async () => {
     const s = await startSignIn(pension);
-    const { submit } = await verifyFace(s, nationalId, [await camera(face('obama', 'obama_2.jpg'))]);
+    const { submit } = await verifyFace(s, nationalId, liveFrames);
+    expect(submit.json).toMatchObject({ status: 'verified' });
     const back = await consentAndReturn(s, (submit.json as { redirectTo: string }).redirectTo);
     const tokens = await client.authorizationCodeGrant(pension.config, new URL(back.location!), {
       pkceCodeVerifier: s.verifier, expectedNonce: s.nonce, expectedState: s.state,
@@ -119,19 +131,30 @@ describeWithData('sign-in end to end', () => {
   });
 
   it('rejects an impostor and an unknown ID with the same outward answer, and issues no code', async () => {
+    // The live citizen, present and cooperative, claims someone else's ID, then an unknown one.
     const impostor = await startSignIn(pension);
-    const a = await verifyFace(impostor, nationalId, [await camera(face('biden', 'biden_1.jpg'))]);
+    const a = await verifyFace(impostor, otherId, liveFrames);
     const unknown = await startSignIn(pension);
-    const b = await verifyFace(unknown, 'ZZ00000000', [await camera(face('biden', 'biden_1.jpg'))]);
+    const b = await verifyFace(unknown, 'ZZ00000000', liveFrames);
     expect(a.submit.json).toMatchObject({ status: 'rejected', feedback: [{ code: 'not_verified' }], attemptsLeft: 2 });
     expect(b.submit.json).toEqual(a.submit.json);
     expect(Object.keys(b.start.json as object).sort()).toEqual(Object.keys(a.start.json as object).sort());
     expect(a.submit.json).not.toHaveProperty('redirectTo');
+    // Inside, both failed on the match, after presence passed: the audit keeps the reason.
+    const decided = (await gw.database.db('audit_events').where({ type: 'capture.decided' }).select())
+      .map((e) => ({ code: e.code as string, ...(JSON.parse(e.details) as { captureId: string; checks: Array<{ name: string; outcome: string }> }) }));
+    for (const { captureId } of [a, b]) {
+      const e = decided.find((d) => d.captureId === captureId)!;
+      expect(e.code).toBe('no_match');
+      expect(e.checks.at(-1)).toMatchObject({ name: 'match', outcome: 'fail' });
+      expect(e.checks.filter((c) => c.outcome !== 'pass')).toHaveLength(1);
+    }
   });
 
-  it('asks for a retry with guidance when the photo has no usable face', async () => {
+  it('asks for a retry with guidance when the frames have no usable face', async () => {
     const s = await startSignIn(pension);
-    const { submit } = await verifyFace(s, nationalId, [await camera(face('_group', 'obama_and_biden_2.jpg'))]);
+    const { start, submit } = await verifyFace(s, nationalId, () => shots(face('_group', 'obama_and_biden_2.jpg'), 3));
+    expect(start.json).toMatchObject({ minFrames: 3 });
     expect(submit.json).toMatchObject({ status: 'retry', feedback: [{ code: 'multiple_faces' }], attemptsLeft: 3 });
   });
 });

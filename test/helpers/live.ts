@@ -13,6 +13,9 @@ let citizen: ReturnType<typeof selfieCitizen> | undefined;
 const getCitizen = async () => (citizen ??= selfieCitizen(await getEngine(), dataDir, config.capture.challenge));
 const r = rng(process.pid);
 
+/** Classifies the video's frames once per test file (a few seconds): call from a beforeAll with a long timeout. */
+export const warmLiveCitizen = async (): Promise<void> => { await getCitizen(); };
+
 /** The frames a cooperative citizen's camera delivers for `actions` (none: a short natural window). */
 export async function liveFrames(actions: readonly ChallengeAction[] = []): Promise<Buffer[]> {
   const c = await getCitizen();

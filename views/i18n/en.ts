@@ -40,11 +40,7 @@ export const en = {
     videoLabel: 'Camera preview, shown like a mirror',
     fallbackTitle: 'Your camera cannot be used',
     fallbackText: 'We could not open a camera on this device, or the camera was not allowed. You can allow the camera in your browser settings and reload this page.',
-    uploadText: 'Or send a recent photo of your face (a selfie): taken from the front, in good light, with only you in the picture.',
-    frameLabel: 'Take or choose a photo',
-    frameHint: 'On a phone this opens the front camera. Hold it at eye level and look straight at it.',
-    verify: 'Verify my face',
-    noUploadHigh: 'This service needs the high level. It cannot be reached with a photo: a live camera is needed, because you will be asked to move.',
+    noUpload: 'A photo cannot show that you are really there: this sign-in needs a live camera, because you will be asked to move your head a little.',
     otherWaysTitle: 'Other ways to be served',
     otherWays: [
       'Go to a service desk of {client} with your ID card. They can check who you are in person.',

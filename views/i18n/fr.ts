@@ -41,11 +41,7 @@ export const fr: Messages = {
     videoLabel: 'Aperçu de la caméra, affiché comme un miroir',
     fallbackTitle: 'Votre caméra ne peut pas être utilisée',
     fallbackText: 'Nous n’avons pas pu ouvrir de caméra sur cet appareil, ou la caméra n’a pas été autorisée. Vous pouvez autoriser la caméra dans les réglages du navigateur et recharger cette page.',
-    uploadText: 'Ou envoyez une photo récente de votre visage (un selfie) : de face, bien éclairée, avec vous seul sur l’image.',
-    frameLabel: 'Prendre ou choisir une photo',
-    frameHint: 'Sur un téléphone, cela ouvre la caméra avant. Tenez-le à hauteur des yeux et regardez-le bien en face.',
-    verify: 'Vérifier mon visage',
-    noUploadHigh: 'Ce service demande le niveau élevé. Il n’est pas possible avec une photo : il faut une caméra en direct, car on vous demandera de bouger.',
+    noUpload: 'Une photo ne peut pas montrer que vous êtes bien là : cette connexion demande une caméra en direct, car on vous demandera de bouger un peu la tête.',
     otherWaysTitle: 'D’autres façons d’être servi',
     otherWays: [
       'Rendez-vous à un guichet de {client} avec votre carte d’identité. On y vérifiera qui vous êtes en personne.',

@@ -10,9 +10,12 @@
    */
   var PASSIVE_FRAMES = 5;
   var PASSIVE_INTERVAL = 400;
-  /** With actions: neutral frames first, then frames spread over each action's window. */
+  /**
+   * With actions: neutral frames first, then frames spread over each action's window, about 250 ms
+   * apart: a head turn must be seen sweeping through the angles between straight and turned.
+   */
   var NEUTRAL_FRAMES = 2;
-  var ACTION_FRAMES = 4;
+  var ACTION_FRAMES = 8;
   var ACTION_WINDOW = 2000;
   var ACTION_LEAD = 1000;
 

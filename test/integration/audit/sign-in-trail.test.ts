@@ -5,8 +5,9 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import * as client from 'openid-client';
 import { cliRunner, lastJson } from '../../helpers/cli.ts';
 import { acrSubstantial, connectAgency, consentAndReturn, createAgencyKeys, startSignIn, verifyFace, type Agency } from '../../helpers/agency.ts';
-import { describeWithData, face } from '../../helpers/data.ts';
+import { describeWithData } from '../../helpers/data.ts';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.ts';
+import { citizenPhoto, liveFrames } from '../../helpers/live.ts';
 
 const json = lastJson as (s: string) => any;
 
@@ -29,10 +30,10 @@ describeWithData('sign-in in the audit trail', () => {
   let started: number;
 
   beforeAll(async () => {
-    // The risk rules' step-ups (thin margins, the test photo's EXIF naming an editor) are not what
-    // this file tests: a plain sign-in is.
+    // The risk rules' step-ups (thin margins, a photo's EXIF naming an editor) are not what this
+    // file tests: a plain sign-in is.
     gw = await startTestGateway({ risk: { rules: { thinMatchMargin: 0, thinLivenessMargin: 0, stepUpFlags: [] } } });
-    citizenId = await gw.enroll(nationalId, face('obama', 'obama_1.jpg'));
+    citizenId = await gw.enroll(nationalId, citizenPhoto());
     const keys = await createAgencyKeys('pension-office');
     await gw.registerAgency({ clientId: keys.clientId, jwks: keys.jwks, scopes: ['openid', 'profile', 'national_id'] });
     pension = await connectAgency(gw.issuer, keys);
@@ -43,7 +44,8 @@ describeWithData('sign-in in the audit trail', () => {
 
     started = Date.now();
     const s = await startSignIn(pension, { scope: 'openid profile' });
-    const { submit } = await verifyFace(s, nationalId, [face('obama', 'obama_2.jpg')]);
+    // A live citizen: her camera performs the turn the server asks for.
+    const { submit } = await verifyFace(s, nationalId, liveFrames);
     if (!(submit.json as { redirectTo?: string }).redirectTo) throw new Error(`sign-in not verified: ${JSON.stringify(submit.json)}`);
     const back = await consentAndReturn(s, (submit.json as { redirectTo: string }).redirectTo);
     const callback = new URL(back.location!);
@@ -55,7 +57,7 @@ describeWithData('sign-in in the audit trail', () => {
     // The code replayed: refused, and the grant revoked.
     await client.authorizationCodeGrant(pension.config, callback, { pkceCodeVerifier: s.verifier, expectedNonce: s.nonce, expectedState: s.state }, undefined, { DPoP: s.DPoP })
       .catch(() => undefined);
-  });
+  }, 180_000); // the live citizen's camera is made on first use (the selfie video classified): slow
   afterAll(() => gw?.close());
 
   it('records the provider events with client, citizen, address and error code', async () => {

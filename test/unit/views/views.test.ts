@@ -103,12 +103,11 @@ describe('sign-in page', () => {
     expect(form).toContain('<input type="hidden" name="csrf" value="tok-123">');
   });
 
-  it('has labelled inputs for the ID and the photo, with hints', () => {
+  it('has a labelled input for the ID with its hint, and no photo upload (a photo cannot show presence)', () => {
     expect(form).toContain('<label for="nationalId">');
     expect(form).toMatch(/<input id="nationalId" name="nationalId"[^>]*required[^>]*pattern="\[A-Za-z0-9\]\{6,20\}"[^>]*aria-describedby="nationalId-hint"/);
-    expect(form).toContain('<label for="frame">');
-    expect(form).toMatch(/<input id="frame" name="frame" type="file" accept="image\/jpeg,image\/png,image\/webp" capture="user"/);
-    expect(form).toMatch(/<button type="submit" id="verify"[^>]*>Verify my face<\/button>/);
+    expect(form).not.toContain('type="file"');
+    expect(form).not.toContain('id="verify"');
   });
 
   it('passes the script its endpoints through data attributes', () => {
@@ -182,11 +181,18 @@ describe('capture-plan.js', () => {
   });
 
   it('takes neutral frames first, then one window per action in order, at high', () => {
-    const segments = plan.planShots({ minFrames: 3, maxFrames: 12, actions: ['blink', 'turn_left'] });
+    const segments = plan.planShots({ minFrames: 3, maxFrames: 16, actions: ['blink', 'turn_left'] });
     expect(segments.map((s) => [s.kind, s.action, s.step, s.total, s.frames])).toEqual([
-      ['neutral', undefined, undefined, undefined, 2], ['action', 'blink', 1, 2, 4], ['action', 'turn_left', 2, 2, 4],
+      ['neutral', undefined, undefined, undefined, 2], ['action', 'blink', 1, 2, 7], ['action', 'turn_left', 2, 2, 7],
     ]);
     expect(segments[1].interval * segments[1].frames).toBeGreaterThanOrEqual(1500); // the action's window
+    // Frames close enough together to see a turn sweep through the angles between.
+    expect(segments[2].interval).toBeLessThanOrEqual(300);
+  });
+
+  it('takes one turn\'s window at substantial, about 250 ms apart', () => {
+    const segments = plan.planShots({ minFrames: 3, maxFrames: 16, actions: ['turn_right'] });
+    expect(segments.map((s) => [s.kind, s.frames, s.interval])).toEqual([['neutral', 2, 400], ['action', 8, 250]]);
   });
 
   it.each([[1, 5], [3, 8], [3, 12], [1, 3], [4, 4]])('stays within minFrames..maxFrames (%i..%i) with two actions', (min, max) => {
