@@ -86,7 +86,7 @@ export const configSchema = z.object({
       repeatMotion: z.number().min(0).default(0.008).describe('Two frames closer than this (and alike in embedding) are one picture repeated: a loop or a still played as a camera'),
       minLiveFrames: z.number().int().min(1).default(2).describe('Frames that must pass passive liveness on their own in a challenge (besides the median and share rules)'),
       sweepLow: z.number().min(0).max(1).default(0.2).describe('A turn must show a frame between the neutral pose and its peak at least this fraction of the peak\'s yaw change…'),
-      sweepHigh: z.number().min(0).max(1).default(0.85).describe('…and at most this fraction (a real head sweeps through the angles in between; frames picked from photos jump)'),
+      sweepHigh: z.number().min(0).max(1).default(0.75).describe('…and at most this fraction (a real head sweeps through the angles in between; frames picked from photos jump)'),
       blinkMaxFrames: z.number().int().min(1).default(3).describe('A blink must reopen within this many frames after the closed one'),
     }).prefault({}).describe('The active liveness challenge (LoA high, a risk step-up, and substantial\'s turn)'),
     presence: z.object({

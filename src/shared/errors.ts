@@ -17,7 +17,6 @@ export const errorCatalogue = {
   uneven_light: { status: 422, expose: true, message: 'One side of the face is in shadow. Face the light evenly.' },
   face_turned: { status: 422, expose: true, message: 'Face the camera directly and keep your head straight.' },
   eyes_closed: { status: 422, expose: true, message: 'Keep your eyes open.' },
-  face_covered: { status: 422, expose: true, message: 'Something is in front of your face. Keep your hands and other things away from it.' },
   frames_inconsistent: { status: 400, expose: true, message: 'The pictures of one capture must all come from the same camera, at the same size.' },
   challenge_failed: { status: 422, expose: true, message: 'We could not see every movement we asked for. Start by looking straight at the camera, then follow each instruction in order.' },
   not_live: { status: 403, expose: true, message: 'The check could not confirm a live person in front of the camera.' },

@@ -8,7 +8,7 @@ import * as client from 'openid-client';
 import { acrSubstantial, connectAgency, consentAndReturn, createAgencyKeys, startSignIn, verifyFace, type Agency } from '../helpers/agency.ts';
 import { describeWithData } from '../helpers/data.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
-import { citizenPhoto, liveFrames } from '../helpers/live.ts';
+import { citizenPhoto, liveFrames, warmLiveCitizen } from '../helpers/live.ts';
 
 describe('protocol refusals', () => {
   let gw: TestGateway;
@@ -92,8 +92,8 @@ describe('protocol refusals', () => {
   });
 
   describeWithData('a token request without DPoP', () => {
-    // The live citizen's camera is made once per file (the selfie video classified): slow the first time.
-    beforeAll(() => liveFrames(), 180_000);
+    // The live citizen's camera is made once per file (the selfie video classified): a few seconds.
+    beforeAll(warmLiveCitizen, 180_000);
 
     it('is refused although the code and PKCE verifier are right', async () => {
       await gw.enroll('LM19800116', citizenPhoto());

@@ -9,7 +9,7 @@ import { acrHigh, acrSubstantial, connectAgency, consentAndReturn, createAgencyK
 import { describeWithData, face } from '../helpers/data.ts';
 import { cameraShot } from '../helpers/derive.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
-import { citizenPhoto, liveFrames } from '../helpers/live.ts';
+import { citizenPhoto, liveFrames, warmLiveCitizen } from '../helpers/live.ts';
 
 /**
  * `n` shots of one shared photo as a camera would deliver them: re-encoded without its metadata
@@ -43,8 +43,8 @@ describeWithData('sign-in end to end', () => {
     tax = await connectAgency(gw.issuer, taxKeys);
     city = await connectAgency(gw.issuer, cityKeys);
   });
-  // The live citizen's camera is made once per file (the selfie video classified): slow the first time.
-  beforeAll(() => liveFrames(), 180_000);
+  // The live citizen's camera is made once per file (the selfie video classified): a few seconds.
+  beforeAll(warmLiveCitizen, 180_000);
   afterAll(() => gw?.close());
 
   it('signs a live citizen in and gives the agency a verified ID token', async () => {

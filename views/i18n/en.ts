@@ -116,7 +116,6 @@ export const en = {
     uneven_light: 'Turn so the light falls on your whole face',
     face_turned: 'Face the camera',
     eyes_closed: 'Keep your eyes open',
-    face_covered: 'Keep your face uncovered',
   } as Record<string, string>,
   /** Full messages by error code (src/shared/errors.ts: the codes double as keys). */
   codes: {
@@ -135,7 +134,6 @@ export const en = {
     uneven_light: 'One side of your face is in shadow. Face the light.',
     face_turned: 'Face the camera directly and keep your head straight.',
     eyes_closed: 'Keep your eyes open.',
-    face_covered: 'Something is in front of your face. Keep your hands and other things away from it.',
     frames_inconsistent: 'The pictures of one capture must all come from the same camera, at the same size.',
     challenge_failed: 'We could not see every movement we asked for. Start by looking straight at the camera, then follow each instruction in order.',
     camera_required: 'This sign-in needs a short movement check in front of a live camera, which a photo upload cannot do. Use the camera on this page (JavaScript must be on), or go to a service desk with your ID card.',

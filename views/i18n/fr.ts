@@ -114,7 +114,6 @@ export const fr: Messages = {
     uneven_light: 'Tournez-vous pour que la lumière éclaire tout votre visage',
     face_turned: 'Regardez la caméra en face',
     eyes_closed: 'Gardez les yeux ouverts',
-    face_covered: 'Dégagez votre visage',
   },
   codes: {
     unsupported_image: 'Ce fichier n’est pas une photo lisible. Utilisez une photo JPEG, PNG ou WebP.',
@@ -132,7 +131,6 @@ export const fr: Messages = {
     uneven_light: 'Un côté de votre visage est dans l’ombre. Tournez-vous vers la lumière.',
     face_turned: 'Regardez la caméra bien en face et gardez la tête droite.',
     eyes_closed: 'Gardez les yeux ouverts.',
-    face_covered: 'Quelque chose masque votre visage. Écartez vos mains et tout objet.',
     frames_inconsistent: 'Les images d’une même prise doivent venir de la même caméra, à la même taille.',
     challenge_failed: 'Nous n’avons pas vu chaque mouvement demandé. Commencez par regarder la caméra en face, puis suivez chaque consigne dans l’ordre.',
     camera_required: 'Cette connexion demande un court contrôle de mouvement devant une caméra en direct, ce qu’une photo envoyée ne permet pas. Utilisez la caméra de cette page (JavaScript doit être activé), ou rendez-vous à un guichet avec votre carte d’identité.',

@@ -7,7 +7,7 @@ import { cliRunner, lastJson } from '../../helpers/cli.ts';
 import { acrSubstantial, connectAgency, consentAndReturn, createAgencyKeys, startSignIn, verifyFace, type Agency } from '../../helpers/agency.ts';
 import { describeWithData } from '../../helpers/data.ts';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.ts';
-import { citizenPhoto, liveFrames } from '../../helpers/live.ts';
+import { citizenPhoto, liveFrames, warmLiveCitizen } from '../../helpers/live.ts';
 
 const json = lastJson as (s: string) => any;
 
@@ -41,6 +41,7 @@ describeWithData('sign-in in the audit trail', () => {
     for (const name of Object.keys(env)) if (name.startsWith('FACEGATE_') || name === 'DATABASE_SCHEMA' || name === 'NODE_ENV') delete env[name];
     if (gw.config.database.schema) env.DATABASE_SCHEMA = gw.config.database.schema;
     run = cliRunner(env);
+    await warmLiveCitizen();
 
     started = Date.now();
     const s = await startSignIn(pension, { scope: 'openid profile' });
@@ -57,7 +58,7 @@ describeWithData('sign-in in the audit trail', () => {
     // The code replayed: refused, and the grant revoked.
     await client.authorizationCodeGrant(pension.config, callback, { pkceCodeVerifier: s.verifier, expectedNonce: s.nonce, expectedState: s.state }, undefined, { DPoP: s.DPoP })
       .catch(() => undefined);
-  }, 180_000); // the live citizen's camera is made on first use (the selfie video classified): slow
+  }, 180_000); // the live citizen's camera is made first (the selfie video classified): slow
   afterAll(() => gw?.close());
 
   it('records the provider events with client, citizen, address and error code', async () => {

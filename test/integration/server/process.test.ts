@@ -12,7 +12,7 @@ import { createBrowser } from '../../helpers/browser.ts';
 import type { ChallengeAction } from '../../../src/capture/flow.ts';
 import { framesBody, interactionJson } from '../../helpers/agency.ts';
 import { describeWithData, facePath } from '../../helpers/data.ts';
-import { liveFrames } from '../../helpers/live.ts';
+import { liveFrames, warmLiveCitizen } from '../../helpers/live.ts';
 
 const freePort = () => new Promise<number>((resolve) => {
   const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address() as { port: number }; s.close(() => resolve(port)); });
@@ -98,8 +98,8 @@ describe('the gateway process', () => {
   });
 
   describeWithData('the demo agency', () => {
-    // The live citizen's camera is made once per file (the selfie video classified): slow the first time.
-    beforeAll(() => liveFrames(), 180_000);
+    // The live citizen's camera is made once per file (the selfie video classified): a few seconds.
+    beforeAll(warmLiveCitizen, 180_000);
 
     it('signs an enrolled citizen in through the real protocol and shows the verified ID token', async () => {
       // The live citizen's registry photo (helpers/live.ts citizenPhoto).

@@ -23,14 +23,26 @@ const norm = (v: ArrayLike<number>) => Math.hypot(...Array.from(v));
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((s, x, i) => s + x * b[i], 0);
 
 type FrameSpec = { embedding?: number[]; liveness?: number; codes?: QualityCode[]; yaw?: number; pitch?: number };
+let frameNo = 0;
+/**
+ * 68 landmarks of a live face: a fixed layout (eyes 100 px apart) moved off any plane by a
+ * different small wobble in every frame (about 0.06 inter-eye distances), as a real head moves.
+ */
+const liveLandmarks = (n: number) => Array.from({ length: 68 }, (_, k) => {
+  const eye = k >= 36 && k < 48 ? (k < 42 ? 150 : 250) : 0;
+  const x = eye || 110 + (k % 9) * 22, y = eye ? 180 + (k % 3) * 4 : 120 + Math.floor(k / 9) * 26;
+  return { x: x + 6 * Math.sin(k * 1.7 + n * 2.3), y: y + 6 * Math.cos(k * 2.9 + n * 1.1) };
+});
 const analysis = (spec: FrameSpec = {}): Frames[number] => {
   const { embedding = axis(0), codes = [], yaw = 0, pitch = 0 } = spec;
   const liveness = 'liveness' in spec ? spec.liveness : 0.9;
   const box = { x1: 100, y1: 100, x2: 300, y2: 340 };
+  // One scene throughout: the same background grid in every frame.
+  const scene = { grid: new Array(24 * 24 * 3).fill(120), face: new Array(14 * 14).fill(120) };
   return {
     image: { format: 'jpeg', width: 640, height: 480 },
     faces: [{ box, score: 0.99 }],
-    face: { box, score: 0.99, landmarks: [], pose: { yaw, pitch, roll: 0 }, eyesOpen: [0.9, 0.9], embedding, liveness },
+    face: { box, score: 0.99, landmarks: liveLandmarks(frameNo++), pose: { yaw, pitch, roll: 0 }, eyesOpen: [0.9, 0.9], embedding, liveness, scene },
     quality: { grade: 'capture', ok: codes.length === 0, codes, measures: [] },
     models: {},
     timings: { total: 1 },
@@ -211,26 +223,41 @@ describe('decide', () => {
     const a = { embedding: axis(0) };
     const d = decide(frames(a, a, a, { embedding: axis(1) }), ctx());
     expect(d).toMatchObject({ outcome: 'failed', code: 'no_match' });
-    expect(names(d)).toEqual(['quality', 'same_person']);
+    expect(names(d)).toEqual(['quality', 'fresh', 'scene', 'motion', 'same_person']);
   });
 
   it('fails at liveness and does not run the match', () => {
     const d = decide(live(0.1, 0.2, 0.3), ctx());
     expect(d).toMatchObject({ outcome: 'failed', code: 'not_live' });
-    expect(names(d)).toEqual(['quality', 'same_person', 'liveness']);
+    expect(names(d)).toEqual(['quality', 'fresh', 'scene', 'motion', 'same_person', 'liveness']);
   });
 
   it('fails at match with no_match', () => {
-    const d = decide(frames({ embedding: axis(1) }), ctx());
+    const d = decide(frames({ embedding: axis(1) }, { embedding: axis(1) }, { embedding: axis(1) }), ctx());
     expect(d).toMatchObject({ outcome: 'failed', code: 'no_match' });
-    expect(names(d)).toEqual(['quality', 'same_person', 'liveness', 'match']);
+    expect(names(d)).toEqual(['quality', 'fresh', 'scene', 'motion', 'same_person', 'liveness', 'match']);
+  });
+
+  it('fails one frame as not live: a single picture shows no presence', () => {
+    const d = decide(frames({}), ctx());
+    expect(d).toMatchObject({ outcome: 'failed', code: 'not_live' });
+    expect(d.checks.at(-1)).toMatchObject({ name: 'fresh', reason: 'static_input' });
+  });
+
+  it('fails frames whose landmarks move as one plane, and frames of two scenes', () => {
+    const flat = frames({}, {}, {});
+    flat.forEach((f, i) => { f.face.landmarks = flat[0].face.landmarks.map((p) => ({ x: p.x * (1 + 0.02 * i) + 5 * i, y: p.y + 3 * i })); });
+    expect(decide(flat, ctx()).checks.at(-1)).toMatchObject({ name: 'motion', outcome: 'fail', reason: 'planar_motion' });
+    const cut = frames({}, {}, {});
+    cut[2].face.scene = { grid: cut[2].face.scene!.grid.map((_, k) => (k * 7919) % 251), face: cut[2].face.scene!.face };
+    expect(decide(cut, ctx()).checks.at(-1)).toMatchObject({ name: 'scene', outcome: 'fail', reason: 'scene_changed' });
   });
 
   it('verifies when every check passes, listing each check in order', () => {
     const d = decide(frames({ embedding: at(0.8) }, { embedding: at(0.75) }, { embedding: at(0.78) }), ctx({ flow: flow(acrHigh) }));
     expect(d.outcome).toBe('verified');
     expect(d.code).toBeUndefined();
-    expect(names(d)).toEqual(['quality', 'same_person', 'liveness', 'match']);
+    expect(names(d)).toEqual(['quality', 'fresh', 'scene', 'motion', 'same_person', 'liveness', 'match']);
     expect(d.checks.every((c) => c.outcome === 'pass')).toBe(true);
   });
 });
