@@ -158,7 +158,7 @@ export async function selfieCitizen(engine: Pick<FaceEngine, 'analyze'>, dataDir
     return video.map((_, i) => i).slice(from, to + 1);
   };
   const paths = { turn_left: turnPath('turn_left'), turn_right: turnPath('turn_right') };
-  // Painted after the sensor noise (a lid is smooth skin): kept where three noisy trials all read
+  // Painted after the sensor noise (a lid is smooth skin): kept where eight noisy trials all read
   // shut, with a margin. Found on first use (a capture without a blink never needs them).
   let blinkableFound: Promise<number[]> | undefined;
   const findBlinkable = async () => {
@@ -167,7 +167,7 @@ export async function selfieCitizen(engine: Pick<FaceEngine, 'analyze'>, dataDir
     for (let i = 1; i + 1 < video.length; i++) {
       if (!classified[i].quality.ok || Math.abs(yawOf(i)) >= s.minYawChangeDeg * 0.75 || Math.abs(noseOf(i)) >= s.minNoseShift * 0.75) continue;
       let shut = true;
-      for (let t = 0; t < 3 && shut; t++) {
+      for (let t = 0; t < 8 && shut; t++) {
         const a = await engine.analyze(await closeEyes(await sensor(video[i], probe), classified[i].face.landmarks));
         shut = !!a.face && Math.max(...a.face.eyesOpen) < s.eyesClosedBelow / 2;
       }
@@ -179,22 +179,34 @@ export async function selfieCitizen(engine: Pick<FaceEngine, 'analyze'>, dataDir
   const blinks = { get: async (i: number, r: Rng) => closeEyes(await sensor(video[i], r), classified[i].face.landmarks) };
   const every = (xs: number[], step: number, phase: number) => xs.filter((_, k) => (k + phase) % step === 0);
 
-  async function perform(actions: readonly ChallengeAction[], r: Rng): Promise<Buffer[]> {
+  /**
+   * At most `maxFrames` in all, as the page sends: each turn's path thinned evenly to its share
+   * (never closer than `step` video frames, 133-200 ms).
+   */
+  async function perform(actions: readonly ChallengeAction[], r: Rng, maxFrames = 16): Promise<Buffer[]> {
     const step = 2 + Math.floor(r() * 2);
-    const used = new Set<number>([base, base + 1]);
-    const frames: Array<number | { blink: number }> = [base, base + 1];
+    const share = Math.max(3, Math.floor((maxFrames - 2) / Math.max(1, actions.length)));
+    // The blink's frame is chosen first (few frames take painted lids reliably), then two calm
+    // frames to look straight with.
+    const shutAt = actions.includes('blink') ? await (async () => { const c = await blinkable(); return c[Math.floor(r() * c.length)]; })() : -1;
+    const calm = (i: number) => Math.abs(yawOf(i)) < s.minYawChangeDeg / 2 && Math.abs(noseOf(i)) < s.minNoseShift / 2;
+    const straight = [base, ...video.map((_, i) => i).filter((i) => i !== base && calm(i)).sort((x, y) => Math.abs(x - base) - Math.abs(y - base))]
+      .filter((i) => i !== shutAt).slice(0, 2);
+    const used = new Set<number>([...straight, shutAt]);
+    const frames: Array<number | { blink: number }> = [...straight];
     for (const a of actions) {
       if (a === 'blink') {
-        const candidates = await blinkable();
-        const free = candidates.filter((i) => !used.has(i));
-        const k = free[Math.floor(r() * free.length)] ?? candidates[0];
-        let before = k - 1, after = k + 1;
-        while (before > 0 && used.has(before)) before--;
-        while (after < video.length - 1 && used.has(after)) after++;
-        [before, k, after].forEach((i) => used.add(i));
-        frames.push(before, { blink: k }, after);
+        const k = shutAt;
+        // Then open again: the nearest frame not used yet that shows no turn (a camera never repeats
+        // a frame); open eyes before it come from the frames already taken.
+        const turned = (i: number) => shows(i, 'turn_left') || shows(i, 'turn_right');
+        const after = video.map((_, i) => i).filter((i) => !used.has(i) && !turned(i)).sort((x, y) => Math.abs(x - k) - Math.abs(y - k))[0];
+        used.add(after);
+        frames.push({ blink: k }, after);
       } else {
-        const path = every(paths[a].filter((i) => !used.has(i)), step, Math.floor(r() * step));
+        const free = paths[a].filter((i) => !used.has(i));
+        const stride = Math.max(step, Math.ceil(free.length / share));
+        const path = every(free, stride, Math.floor(r() * stride));
         path.forEach((i) => used.add(i));
         frames.push(...path);
       }

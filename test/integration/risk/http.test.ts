@@ -1,7 +1,9 @@
 // Risk control over HTTP: a locked ID is answered 429 `locked` with Retry-After, retryAt and a
-// plain message (JSON and the no-JavaScript form), by a second gateway instance on the same
-// database too; capture starts are limited per client IP; a replayed frame reads as
-// not_verified; /metrics counts lockouts and replays.
+// plain message (JSON, and a page for a browser), by a second gateway instance on the same
+// database too; the form without JavaScript starts no capture (camera_required); capture starts
+// are limited per client IP; a replayed frame reads as not_verified; /metrics counts lockouts and
+// replays. The failures are the live citizen of helpers/live.ts claiming someone else's ID
+// (presence passes, the match fails).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
@@ -9,12 +11,11 @@ import pino from 'pino';
 import { loadConfig } from '../../../config/load.ts';
 import { openDatabase, type Db } from '../../../src/db/knex.ts';
 import { createGateway, type Gateway } from '../../../src/server/gateway.ts';
+import type { ChallengeAction } from '../../../src/capture/flow.ts';
 import { connectAgency, createAgencyKeys, framesBody, interactionJson, startSignIn, verifyFace, type Agency } from '../../helpers/agency.ts';
 import { describeWithData, face } from '../../helpers/data.ts';
-import { cameraShot } from '../../helpers/derive.ts';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.ts';
-
-const camera = cameraShot;
+import { liveFrames } from '../../helpers/live.ts';
 
 describeWithData('risk control over HTTP, two instances', () => {
   let gw: TestGateway;
@@ -55,7 +56,8 @@ describeWithData('risk control over HTTP, two instances', () => {
   it('locks the ID after failures on instance A; instance B answers 429 locked with when to retry', async () => {
     for (let i = 0; i < maxFailures; i++) {
       const s = await startSignIn(agency, { scope: 'openid profile' });
-      const { submit } = await verifyFace(s, 'KH19861226', [await camera(face('rose_leslie', 'rose_leslie_2.jpg'))]);
+      // The live citizen claiming Kit Harington's ID: live, but not him.
+      const { submit } = await verifyFace(s, 'KH19861226', liveFrames);
       expect(submit.json).toMatchObject({ status: 'rejected', feedback: [{ code: 'not_verified' }] });
     }
     // A new sign-in (same provider state and cookie keys) whose capture start goes to instance B.
@@ -75,14 +77,27 @@ describeWithData('risk control over HTTP, two instances', () => {
     expect(error.message).toMatch(/service desk with your ID card/);
   });
 
-  it('shows the lockout message on the page without JavaScript', async () => {
+  it('shows the lockout message on a page to a browser; the form without JavaScript asks for the camera instead', async () => {
     const s = await startSignIn(agency, { scope: 'openid profile' });
     const it1 = await interactionJson(s, s.landed.url);
-    const form = framesBody([await camera(face('kit_harington', 'kit_harington_2.jpg'))]);
+    // The form without JavaScript starts no capture (a photo upload cannot show presence): the
+    // same camera_required page for a locked ID as for any, with the service desk; nothing counted.
+    const form = framesBody(await liveFrames());
     form.append('csrf', it1.csrf);
     form.append('nationalId', 'KH19861226');
-    const hop = await s.browser.request(`${gw.issuer}${it1.endpoints.verify}`, { method: 'POST', body: form, headers: { accept: 'text/html' } });
+    const page = await s.browser.request(`${gw.issuer}${it1.endpoints.verify}`, { method: 'POST', body: form, headers: { accept: 'text/html' } });
+    expect(page.status).toBe(422);
+    expect(page.body).toContain('data-code="camera_required"');
+    expect(page.body).toMatch(/service desk with your ID card/);
+    expect(page.headers.get('retry-after')).toBeNull();
+    expect(await gw.database.db('audit_events').where({ interaction_uid: it1.uid })).toHaveLength(0);
+    // A browser posting the capture start as a page (a form, Accept: text/html): the lockout page.
+    const hop = await s.browser.request(`${gw.issuer}${it1.endpoints.capture}`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+      body: new URLSearchParams({ csrf: it1.csrf, nationalId: 'KH19861226' }).toString(),
+    });
     expect(hop.status).toBe(429);
+    expect(hop.headers.get('content-type')).toMatch(/text\/html/);
     expect(Number(hop.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(hop.body).toMatch(/You can try again after \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/);
     expect(hop.body).toMatch(/service desk with your ID card/);
@@ -105,9 +120,15 @@ describeWithData('risk control over HTTP, two instances', () => {
   });
 
   it('refuses a frame replayed into another sign-in as not_verified, and counts it in /metrics', async () => {
-    const frame = await camera(face('kit_harington', 'kit_harington_3.jpg'));
-    const a = await verifyFace(await startSignIn(agency, { scope: 'openid profile' }), 'ZZ00000042', [frame]);
-    const b = await verifyFace(await startSignIn(agency, { scope: 'openid profile' }), 'ZZ00000043', [frame]);
+    // A's frames are the live citizen's (an unknown ID: not_verified); B sends one of them again among new ones.
+    const seen: Uint8Array[] = [];
+    const a = await verifyFace(await startSignIn(agency, { scope: 'openid profile' }), 'ZZ00000042', async (actions: ChallengeAction[]) => {
+      const frames = await liveFrames(actions);
+      seen.push(...frames);
+      return frames;
+    });
+    const b = await verifyFace(await startSignIn(agency, { scope: 'openid profile' }), 'ZZ00000043',
+      async (actions: ChallengeAction[]) => [seen[1], ...(await liveFrames(actions)).slice(1)]);
     expect(b.submit.json).toEqual(a.submit.json);
     expect(b.submit.json).toMatchObject({ status: 'rejected', feedback: [{ code: 'not_verified' }] });
     const metrics = await (await fetch(`${gw.issuer}/metrics`)).text();

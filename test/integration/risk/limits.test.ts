@@ -139,6 +139,10 @@ describeWithData('attempt limits and replay defence (capture service)', () => {
     expect(sent.submissions - was.submissions).toBe(limit);
     expect(sent.frames - was.frames).toBeGreaterThanOrEqual(limit * config.capture.high.minFrames);
     expect(engineCalls - before).toBe(sent.frames - was.frames);
+    // Each failure was the face's: presence passed, the match did not (the live citizen is not Kit).
+    const decided = await database.db('audit_events').where({ type: 'capture.decided' });
+    expect(decided.map((e) => JSON.parse(e.details).checks.at(-1)).map((c: { name: string; outcome: string }) => `${c.name} ${c.outcome}`))
+      .toEqual(Array(limit).fill('match fail'));
     const locked = await database.db('audit_events').where({ type: 'capture.locked' });
     expect(locked).toHaveLength(1);
     // Nothing in the limiter table names the ID or an address.
