@@ -176,7 +176,22 @@ export async function selfieCitizen(engine: Pick<FaceEngine, 'analyze'>, dataDir
     return found;
   };
   const blinkable = () => (blinkableFound ??= findBlinkable());
-  const blinks = { get: async (i: number, r: Rng) => closeEyes(await sensor(video[i], r), classified[i].face.landmarks) };
+  /**
+   * Frame i with its eyelids painted shut. A real blink is unmistakable; the painted stand-in is
+   * not always, under noise: it is redrawn with new noise (at most 6 times) until the eye model
+   * reads it shut, so the corpus measures the checks, not the painting.
+   */
+  const blinks = {
+    get: async (i: number, r: Rng) => {
+      let frame = await closeEyes(await sensor(video[i], r), classified[i].face.landmarks);
+      for (let t = 0; t < 5; t++) {
+        const a = await engine.analyze(frame);
+        if (a.face && Math.max(...a.face.eyesOpen) < s.eyesClosedBelow / 2) break;
+        frame = await closeEyes(await sensor(video[i], r), classified[i].face.landmarks);
+      }
+      return frame;
+    },
+  };
   const every = (xs: number[], step: number, phase: number) => xs.filter((_, k) => (k + phase) % step === 0);
 
   /**

@@ -89,8 +89,10 @@ const turnOf = (f: Frame, base: Frame, s: ChallengeSettings): ChallengeAction | 
 /**
  * A turn that really happens sweeps through intermediate angles: between the neutral step and the
  * turn's peak (the largest yaw change before the head comes back below the action's threshold), or
- * on the way back, at least one frame at `sweepLow`..`sweepHigh` of the peak's yaw change. Frames
- * picked for their pose (photos, a recording re-ordered to the actions) jump from neutral to turned.
+ * on the way back, at least one frame at `sweepLow`..`sweepHigh` of the peak's yaw change and at
+ * least half the turn threshold away from neutral (the neutral pose's own jitter is not a sweep).
+ * Frames picked for their pose (photos, a recording re-ordered to the actions) jump from neutral
+ * to turned.
  */
 function sweeps(frames: Frames, from: number, found: number, base: Frame, direction: 1 | -1, s: ChallengeSettings): string | null {
   const yaw = (i: number) => direction * (frames[i].face.pose.yaw - base.face.pose.yaw);
@@ -102,7 +104,8 @@ function sweeps(frames: Frames, from: number, found: number, base: Frame, direct
   let back = end;
   while (back + 1 < frames.length && yaw(back + 1) < yaw(back) && yaw(back) > s.sweepLow * yaw(peak)) back++;
   const full = yaw(peak);
-  const between = (i: number) => yaw(i) >= s.sweepLow * full && yaw(i) <= s.sweepHigh * full;
+  // Clearly on the way: past the neutral pose's own jitter (half the turn threshold) and short of the peak.
+  const between = (i: number) => yaw(i) >= Math.max(s.sweepLow * full, s.minYawChangeDeg / 2) && yaw(i) <= s.sweepHigh * full;
   for (let i = from + 1; i <= back; i++) if (between(i)) return null;
   return 'turn_without_sweep';
 }

@@ -10,6 +10,11 @@
 // ten attempts before that step-up or a lockout, so the page's own retries can run their course;
 // every face check runs at its default. The challenge is tested in still-photo.test.ts and
 // test/e2e/high.test.ts, the limits in test/integration/risk.
+//
+// A file played as the camera cannot follow instructions, so this gateway runs substantial
+// without its server-chosen turn (capture.substantial.actions 0): presence then rests on the
+// frames' natural motion and scene, which the video shows. A camera that follows the page's
+// prompts (a canvas stream the test draws into) comes with the streamed capture.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it, jest } from '@jest/globals';
@@ -32,7 +37,7 @@ describeWithBrowser('browser: sign-in with the camera (selfie video)', () => {
       camera: await framesAsCamera(scenarios.dir(), 'selfie', video, { hold: 2, seconds: 90 }),
       citizens: [[nationalId, face('lin_manuel_miranda', 'lin_manuel_miranda_1.png')]],
       config: {
-        capture: { maxAttempts: 10, maxSubmissions: 20 },
+        capture: { maxAttempts: 10, maxSubmissions: 20, substantial: { actions: 0 } },
         risk: { rules: { stepUpAfterIdFailures: 10 }, lockout: { maxFailures: 10 } },
       },
     });
