@@ -1,10 +1,12 @@
-// `npm run bench:pad [-- --runs N --seed S]`: presentation attack detection figures (ISO/IEC
+// `npm run bench:pad [-- --runs N --seed S --write DIR]`: presentation attack detection figures (ISO/IEC
 // 30107-3) at substantial and at high. Labelled sequences are made at run time from
 // ../shared/data (bench/pad-corpus.ts) and judged by the capture API's own decision
 // (src/capture/pad.ts): APCER per attack species, BPCER, and the counts behind them, with the
 // check that stopped each sequence. Each run draws the server's actions as the gateway does.
+// `--write DIR` also keeps the corpus as `facegate pad-eval` reads it: DIR/<level>/bona_fide/<seq>/
+// and DIR/<level>/attack/<species>/<seq>/, frames in order with actions.json.
 // Last stdout line: one JSON object.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
@@ -16,7 +18,15 @@ import { judgeSequence, padFigures, type Judged, type LabelledSequence, type Lev
 import { closeEyes } from '../test/helpers/derive.ts';
 import { dims, exposure, mirror, motion, print, rng, screen, selfieCitizen, sensor, warp, type Rng } from './pad-corpus.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' }, seed: { type: 'string', default: '1' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' }, seed: { type: 'string', default: '1' }, write: { type: 'string' } } });
+/** Keeps a sequence where `facegate pad-eval` reads it, when --write is given. */
+function keep(level: Level, seq: Pick<LabelledSequence, 'label' | 'species' | 'name' | 'frames' | 'actions'>) {
+  if (!values.write) return;
+  const dir = seq.label === 'bona_fide' ? join(values.write, level, 'bona_fide', seq.name.split('/').pop()!) : join(values.write, level, 'attack', seq.species, seq.name.split('/').pop()!);
+  mkdirSync(dir, { recursive: true });
+  seq.frames.forEach((f, i) => writeFileSync(join(dir, `${String(i).padStart(3, '0')}.jpg`), f));
+  writeFileSync(join(dir, 'actions.json'), JSON.stringify(seq.actions));
+}
 const runs = Number(values.runs), seed = Number(values.seed);
 const dataDir = process.env.FACEGATE_TEST_DATA ?? join(import.meta.dirname, '..', '..', 'shared', 'data');
 const config = loadConfig();
@@ -138,7 +148,9 @@ for (const level of ['substantial', 'high'] as Level[]) {
   for (let run = 0; run < runs * 2; run++) {
     const actions = drawActions(level);
     const frames = actions.length ? await bonaFide(actions) : await bonaFideWindow(config.capture.substantial.maxFrames);
-    const j = await judgeSequence(engine, { label: 'bona_fide', species: 'selfie_video', name: `bona_fide/${run}`, frames, actions, template }, level, config);
+    const seq = { label: 'bona_fide' as const, species: 'selfie_video', name: `bona_fide/${run}`, frames, actions, template };
+    keep(level, seq);
+    const j = await judgeSequence(engine, seq, level, config);
     if (!j.accepted && process.env.PAD_DEBUG) {
       const as = await Promise.all(frames.map(analyze));
       process.stderr.write(`  rejected bona fide ${actions.join('+')}: ${j.check}:${j.reason} yaw ${as.map((a) => Math.round(a.face.pose.yaw - classified[base].face.pose.yaw)).join(',')} nose ${as.map((a) => (noseOffset(a) - noseOffset(classified[base])).toFixed(2)).join(',')}\n`);
@@ -148,7 +160,9 @@ for (const level of ['substantial', 'high'] as Level[]) {
   for (const [name, make] of Object.entries(species)) {
     for (let run = 0; run < runs; run++) {
       const actions = drawActions(level);
-      judged.push(await judgeSequence(engine, { label: 'attack', species: name, name: `${name}/${run}`, frames: await make(actions), actions, template }, level, config));
+      const seq = { label: 'attack' as const, species: name, name: `${name}/${run}`, frames: await make(actions), actions, template };
+      keep(level, seq);
+      judged.push(await judgeSequence(engine, seq, level, config));
     }
   }
   const figures = padFigures(level, judged);
