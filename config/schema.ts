@@ -91,7 +91,7 @@ export const configSchema = z.object({
     }).prefault({}).describe('The active liveness challenge (LoA high, a risk step-up, and substantial\'s turn)'),
     presence: z.object({
       minNonPlanar: z.number().min(0).default(0.03).describe('Natural motion: the median over frame pairs of the RMS residual of a homography fitted to the 68 landmarks, in inter-eye distances, must reach this; a flat picture moved, tilted or warped stays below (docs/calibration.md)'),
-      maxSceneChange: z.number().min(0).default(30).describe('One continuous scene: the largest change of the background between consecutive frames (gray levels, mean-matched, shift-tolerant) allowed'),
+      maxSceneChange: z.number().min(0).default(45).describe('One continuous scene: the largest change of the background between consecutive frames (gray levels, mean-matched, shift-tolerant) allowed. Genuine frames of the shared video reach 31 at 400 ms through a browser; cuts between different photos or scenes reach 50-83'),
       backgroundMargin: z.number().min(0).default(0.3).describe('Background cells are those outside the face box grown by this fraction of its size on each side'),
       minBackgroundCells: z.number().int().min(1).default(12).describe('Fewer background cells than this in two consecutive frames: too close to judge the scene (face_too_close)'),
     }).prefault({}).describe('Presence over the frames of one capture, at every level (src/capture/presence.ts)'),
