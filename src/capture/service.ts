@@ -259,9 +259,11 @@ export function createCaptureService(deps: CaptureDeps) {
     const decision = decide(analyses, {
       flow, template: embedded ? await template(flow.citizenId, analyses) : undefined, config, timestamps: input.timestamps, digests,
     });
-    const risk = decideRisk({ ...riskInput, margins: marginsOf(decision.checks) }, rules);
     const extra = { checks: decision.checks, analyses };
-    if (decision.outcome !== 'verified') return finish(decision.outcome, decision.code, risk, extra);
+    // A face check that did not pass is the decision: margins (a thin match) would record a step-up
+    // that never happens, so the risk kept with it is the one read before the face engine ran.
+    if (decision.outcome !== 'verified') return finish(decision.outcome, decision.code, early, extra);
+    const risk = decideRisk({ ...riskInput, margins: marginsOf(decision.checks) }, rules);
     if (risk.action === 'deny') return finish('failed', 'not_verified', risk, extra);
     // The face passed, but not convincingly enough for the signals around it: the challenge first.
     if (risk.action === 'step_up') return finish('retry', 'challenge_required', risk, { ...extra, actions: pickActions(config.capture.high.actions) });

@@ -148,6 +148,8 @@ describeWithData('sign-in end to end', () => {
       expect(e.code).toBe('no_match');
       expect(e.checks.at(-1)).toMatchObject({ name: 'match', outcome: 'fail' });
       expect(e.checks.filter((c) => c.outcome !== 'pass')).toHaveLength(1);
+      // The decision is the failed match: no step-up is recorded for a face that did not pass.
+      expect((e as unknown as { risk: { action: string } }).risk.action).not.toBe('step_up');
     }
   });
 
