@@ -12,6 +12,7 @@ import { detectLandmarks, eyeBoxes, eyeCentres, fivePoints } from './landmarks.t
 import { loadModels, type ModelName, type ModelSet } from './models.ts';
 import { assessQuality, measurePhotometry, noFaceQuality, type QualityResult } from './quality.ts';
 import { blockMeans } from './pixels.ts';
+import { FACE_GRID, SCENE_GRID } from './signatures.ts';
 
 export type Stage = 'decode' | 'detect' | 'landmarks' | 'align' | 'eyes' | 'pose' | 'embed' | 'scene' | 'liveness' | 'quality';
 
@@ -45,8 +46,7 @@ export interface FaceAnalysis {
   scene?: { grid: number[]; face: number[] };
 }
 
-export const SCENE_GRID = 24;
-export const FACE_GRID = 14;
+export { FACE_GRID, SCENE_GRID };
 
 export interface ImageAnalysis {
   image: { format: string; width: number; height: number };

@@ -3,7 +3,7 @@
 // that does not move like a flat picture (a homography fitted to the 68 landmarks between two
 // frames leaves a residual above the landmark model's own noise). Each check is pure and returns
 // its measures for the audit trail; thresholds and the data behind them: docs/calibration.md.
-import { SCENE_GRID } from '../biometrics/engine.ts';
+import { SCENE_GRID } from '../biometrics/signatures.ts';
 import { interEye } from './challenge.ts';
 import type { CheckContext, CheckResult, Frames } from './checks.ts';
 import { planarResidual } from './planar.ts';
