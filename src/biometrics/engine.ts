@@ -12,7 +12,7 @@ import { detectLandmarks, eyeBoxes, eyeCentres, fivePoints } from './landmarks.t
 import { loadModels, type ModelName, type ModelSet } from './models.ts';
 import { assessQuality, measurePhotometry, noFaceQuality, type QualityResult } from './quality.ts';
 import { blockMeans } from './pixels.ts';
-import { FACE_GRID, SCENE_GRID } from './signatures.ts';
+import { SCENE_GRID } from './signatures.ts';
 
 export type Stage = 'decode' | 'detect' | 'landmarks' | 'align' | 'eyes' | 'pose' | 'embed' | 'scene' | 'liveness' | 'quality';
 
@@ -38,15 +38,11 @@ export interface FaceAnalysis {
   embedding?: number[];
   /** Passive liveness score, 0..1 (absent when not asked for). */
   liveness?: number;
-  /**
-   * Small signatures for the presence checks (with the embedding): the whole picture as a
-   * SCENE_GRID x SCENE_GRID grid of RGB block means, and the aligned face as a FACE_GRID x
-   * FACE_GRID grid of gray block means.
-   */
-  scene?: { grid: number[]; face: number[] };
+  /** The scene signature for the presence checks (with the embedding): the whole picture as a SCENE_GRID x SCENE_GRID grid of RGB block means. */
+  scene?: { grid: number[] };
 }
 
-export { FACE_GRID, SCENE_GRID };
+export { SCENE_GRID };
 
 export interface ImageAnalysis {
   image: { format: string; width: number; height: number };
@@ -117,11 +113,7 @@ export function createFaceEngine(config: BiometricsConfig, models: ModelSet): Fa
       face.embedding = Array.from(await embedFace(sessions.feature, aligned, channels('feature')));
       result.models.feature = ids.feature;
       lap('embed');
-      const faceGrid = blockMeans(aligned, FACE_GRID, FACE_GRID);
-      face.scene = {
-        grid: blockMeans(img, SCENE_GRID, SCENE_GRID),
-        face: Array.from({ length: FACE_GRID * FACE_GRID }, (_, k) => Math.round(0.299 * faceGrid[3 * k] + 0.587 * faceGrid[3 * k + 1] + 0.114 * faceGrid[3 * k + 2])),
-      };
+      face.scene = { grid: blockMeans(img, SCENE_GRID, SCENE_GRID) };
       lap('scene');
     }
     if (options.liveness !== false) {

@@ -25,7 +25,14 @@ export type LabelledSequence = {
   /** The citizen's registry template, when known: then the match runs too (it does not count here). */
   template?: Float32Array;
 };
-export type Judged = { sequence: Omit<LabelledSequence, 'frames' | 'template'>; accepted: boolean; outcome: Decision['outcome'] | 'error'; code?: ErrorCode; reason?: string; check?: string };
+export type Judged = {
+  sequence: Omit<LabelledSequence, 'frames' | 'template'>;
+  accepted: boolean;
+  outcome: Decision['outcome'] | 'error';
+  code?: ErrorCode;
+  reason?: string;
+  check?: string;
+};
 
 /** Runs one sequence through decide() at `level`, as the capture service would after its limits. */
 export async function judgeSequence(analyzer: Pick<FaceAnalyzer, 'analyze'>, seq: LabelledSequence, level: Level, config: Readonly<Config>): Promise<Judged> {

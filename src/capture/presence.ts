@@ -90,7 +90,10 @@ export function checkScene(frames: Frames, { config }: CheckContext): CheckResul
   for (let i = 1; i < frames.length; i++) {
     const { change, cells } = sceneChange(frames[i - 1], frames[i], backgroundMargin, minBackgroundCells);
     if (Number.isNaN(change)) {
-      return { name: 'scene', outcome: 'retry', code: 'face_too_close', reason: 'too_little_background', measured: { pair: i, cells }, codes: ['face_too_close'] };
+      return {
+        name: 'scene', outcome: 'retry', code: 'face_too_close', reason: 'too_little_background',
+        measured: { pair: i, cells }, codes: ['face_too_close'],
+      };
     }
     changes.push(change);
   }

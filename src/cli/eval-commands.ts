@@ -94,7 +94,10 @@ export function registerEvalCommands(program: Command, config: Readonly<Config>,
         await pool.close();
       }
       const figures = padFigures(level, judged);
-      print(opts, { ...figures, sequences: judged.map((j) => ({ name: j.sequence.name, label: j.sequence.label, species: j.sequence.species, accepted: j.accepted, check: j.check, reason: j.reason ?? j.code })) }, () => [
+      const verdicts = judged.map((j) => ({
+        name: j.sequence.name, label: j.sequence.label, species: j.sequence.species, accepted: j.accepted, check: j.check, reason: j.reason ?? j.code,
+      }));
+      print(opts, { ...figures, sequences: verdicts }, () => [
         `level ${level}: BPCER ${percent(figures.bonaFide.bpcer)} (${figures.bonaFide.rejected} of ${figures.bonaFide.sequences} bona fide refused)`,
         ...Object.entries(figures.attacks).map(([k, v]) => `  ${k}: APCER ${percent(v.apcer)} (${v.accepted} of ${v.sequences} accepted)`),
       ].join('\n'));

@@ -38,7 +38,7 @@ const analysis = (spec: FrameSpec = {}): Frames[number] => {
   const liveness = 'liveness' in spec ? spec.liveness : 0.9;
   const box = { x1: 100, y1: 100, x2: 300, y2: 340 };
   // One scene throughout: the same background grid in every frame.
-  const scene = { grid: new Array(24 * 24 * 3).fill(120), face: new Array(14 * 14).fill(120) };
+  const scene = { grid: new Array(24 * 24 * 3).fill(120) };
   return {
     image: { format: 'jpeg', width: 640, height: 480 },
     faces: [{ box, score: 0.99 }],
@@ -249,7 +249,7 @@ describe('decide', () => {
     flat.forEach((f, i) => { f.face.landmarks = flat[0].face.landmarks.map((p) => ({ x: p.x * (1 + 0.02 * i) + 5 * i, y: p.y + 3 * i })); });
     expect(decide(flat, ctx()).checks.at(-1)).toMatchObject({ name: 'motion', outcome: 'fail', reason: 'planar_motion' });
     const cut = frames({}, {}, {});
-    cut[2].face.scene = { grid: cut[2].face.scene!.grid.map((_, k) => (k * 7919) % 251), face: cut[2].face.scene!.face };
+    cut[2].face.scene = { grid: cut[2].face.scene!.grid.map((_, k) => (k * 7919) % 251) };
     expect(decide(cut, ctx()).checks.at(-1)).toMatchObject({ name: 'scene', outcome: 'fail', reason: 'scene_changed' });
   });
 
