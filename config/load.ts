@@ -106,6 +106,18 @@ function fail(message: string): never {
   throw new AppError('invalid_config', `invalid configuration: ${message}`);
 }
 
+/** The secrets that still hold a public development value (any of them, in a keyring). */
+export function developmentSecretsInUse(secrets: Readonly<Config['secrets']>): string[] {
+  const dev = developmentSecrets;
+  return [
+    secrets.cookieKeys.some((k) => dev.cookieKeys.includes(k)) && 'cookieKeys',
+    Object.values(secrets.dataKeys).some((k) => Object.values(dev.dataKeys).includes(k)) && 'dataKeys',
+    secrets.dpopNonceSecret === dev.dpopNonceSecret && 'dpopNonceSecret',
+    secrets.pairwiseSalt === dev.pairwiseSalt && 'pairwiseSalt',
+    secrets.csrfSecret === dev.csrfSecret && 'csrfSecret',
+  ].filter((r): r is string => Boolean(r));
+}
+
 /** Keys must decode to the right length; production refuses every development value. */
 function checkSecrets(config: Config): void {
   const { secrets } = config;
@@ -115,14 +127,7 @@ function checkSecrets(config: Config): void {
   if (!(secrets.dataKeyId in secrets.dataKeys)) fail(`secrets.dataKeyId: no key "${secrets.dataKeyId}" in secrets.dataKeys`);
   if (Buffer.from(secrets.dpopNonceSecret, 'base64').length !== 32) fail('secrets.dpopNonceSecret: must be 32 bytes, base64');
   if (config.env !== 'production') return;
-  const dev = developmentSecrets;
-  const reused = [
-    secrets.cookieKeys.some((k) => dev.cookieKeys.includes(k)) && 'cookieKeys',
-    Object.values(secrets.dataKeys).some((k) => Object.values(dev.dataKeys).includes(k)) && 'dataKeys',
-    secrets.dpopNonceSecret === dev.dpopNonceSecret && 'dpopNonceSecret',
-    secrets.pairwiseSalt === dev.pairwiseSalt && 'pairwiseSalt',
-    secrets.csrfSecret === dev.csrfSecret && 'csrfSecret',
-  ].filter(Boolean);
+  const reused = developmentSecretsInUse(secrets);
   if (reused.length) fail(`NODE_ENV=production with development secrets: ${reused.map((r) => `secrets.${r}`).join(', ')}`);
   if (!config.server.issuer.startsWith('https://')) fail('server.issuer: must be https in production');
 }

@@ -1,8 +1,11 @@
 // The development enrollment page (/demo/enroll, never in production): a made-up national ID, a
-// name, a birth date and a photo from the webcam or a file. Imports only views/.
+// name, a birth date and a photo from the webcam or a file, shown back for the citizen to keep or
+// retake before anything is sent (enroll.js; without JavaScript the form posts the chosen file).
+// Imports only views/.
 //
 // Test contract: #enroll-form, #enroll-nationalId, #enroll-givenName, #enroll-familyName,
 // #enroll-birthdate, #photo (file input), #enroll-camera-start, #enroll-video, #enroll-snap,
+// #enroll-review (the photo shown back: #enroll-review-photo, #enroll-use, #enroll-retake),
 // #enroll-submit, #status, #sign-in-link (after success).
 
 import { html, safeUrl, type SafeHtml } from './html.ts';
@@ -65,17 +68,27 @@ export function renderEnroll({ csrf, action, values = {}, feedback = [], enrolle
             <div class="camera-oval" aria-hidden="true"></div>
           </div>
           <button type="button" id="enroll-snap" class="button button--primary" hidden>${t.takePhoto}</button>
-          <p id="enroll-snap-done" class="guidance" aria-live="polite"></p>
         </div>
-        <label for="photo">${t.orUpload}</label>
-        <input id="photo" name="photo" type="file" accept="image/jpeg,image/png,image/webp" required aria-describedby="photo-hint">
+        <div id="enroll-choose">
+          <label for="photo">${t.orUpload}</label>
+          <input id="photo" name="photo" type="file" accept="image/jpeg,image/png,image/webp" required aria-describedby="photo-hint">
+        </div>
+        <div id="enroll-review" class="review" role="group" aria-labelledby="enroll-review-title" hidden>
+          <h2 id="enroll-review-title" class="review-title" tabindex="-1">${t.reviewTitle}</h2>
+          <p id="enroll-review-text">${t.reviewText}</p>
+          <div id="enroll-review-frame" class="review-frame"></div>
+          <div class="actions">
+            <button type="button" id="enroll-use" class="button button--primary" aria-describedby="enroll-review-text">${t.usePhoto}</button>
+            <button type="button" id="enroll-retake" class="button button--secondary">${t.retake}</button>
+          </div>
+        </div>
       </fieldset>
       <button type="submit" id="enroll-submit" class="button button--primary">${t.submit}</button>
     </form>`}`;
   return renderLayout({
     title: t.enrollTitle, body, lang, languagePath: '/demo/enroll',
-    headerName: `${m.layout.serviceName} (demo)`,
+    headerName: fill(t.header, { service: m.layout.serviceName }),
     scripts: ['camera.js', 'enroll.js'],
-    data: { taken: t.taken },
+    data: { reviewAlt: t.reviewAlt },
   });
 }

@@ -59,6 +59,7 @@ export function renderLayout({ title, body, scripts = [], headerName, footerText
   <meta name="referrer" content="no-referrer">
   <meta name="robots" content="noindex, nofollow">
   <title>${title} — Facegate</title>
+  <link rel="icon" href="${assetUrl('favicon.svg')}" type="image/svg+xml">
   <link rel="stylesheet" href="${assetUrl('facegate.css')}">${dataTag}${scriptTags}
 </head>
 <body>

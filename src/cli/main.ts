@@ -7,6 +7,7 @@ import { registerFaceCommands } from './face-commands.ts';
 import { registerKeyCommands } from './key-commands.ts';
 import { registerOidcCommands } from './oidc-commands.ts';
 import { registerRegistryCommands } from './registry-commands.ts';
+import { registerRiskCommands } from './risk-commands.ts';
 import { fail } from './output.ts';
 
 async function run(json: boolean, body: () => Promise<void>): Promise<void> {
@@ -34,4 +35,5 @@ registerRegistryCommands(program, config, run);
 registerOidcCommands(program, config, run);
 registerKeyCommands(program, config, run);
 registerAuditCommands(program, config, run);
+registerRiskCommands(program, config, run);
 await program.parseAsync(process.argv);

@@ -1,11 +1,12 @@
 // The demo agency: a relying party inside the gateway process (development), registered on start
 // with a fresh key, that signs a citizen in through the real protocol (openid-client: PAR, PKCE,
-// DPoP, private_key_jwt) and shows the verified ID token. Talks to the provider only over HTTP.
+// DPoP, private_key_jwt) and shows the verified ID token, in the language the gateway's pages use
+// (languageOf). Talks to the provider only over HTTP.
 import { randomBytes } from 'node:crypto';
 import Router from '@koa/router';
 import { exportJWK, generateKeyPair, decodeProtectedHeader, type CryptoKey } from 'jose';
 import * as client from 'openid-client';
-import { renderDemoError, renderDemoHome, renderDemoResult } from '../../views/index.ts';
+import { languageOf, renderDemoError, renderDemoHome, renderDemoResult } from '../../views/index.ts';
 import type { Db } from '../db/knex.ts';
 import { acrHigh, acrSubstantial } from '../oidc/acr.ts';
 import { buildAgencyMetadata, upsertClient } from '../oidc/clients.ts';
@@ -35,8 +36,8 @@ export async function createDemoAgency({ db, issuer }: { db: Db; issuer: string 
   router.get('/', (ctx) => {
     ctx.type = 'html';
     ctx.body = renderDemoHome({
-      issuer, clientId: demoClientId,
-      levels: [{ label: 'Sign in (substantial)', href: '/demo/login?level=substantial' }, { label: 'Sign in (high)', href: '/demo/login?level=high' }],
+      issuer, clientId: demoClientId, lang: languageOf(ctx),
+      levels: [{ level: 'substantial', href: '/demo/login?level=substantial' }, { level: 'high', href: '/demo/login?level=high' }],
       enrollHint: './bin/facegate registry add --national-id YOURID123 --given-name Ada --family-name Lovelace --birthdate 1990-12-10 --photo my-photo.jpg',
       enrollUrl: '/demo/enroll',
     });
@@ -64,16 +65,17 @@ export async function createDemoAgency({ db, issuer }: { db: Db; issuer: string 
   router.get('/callback', async (ctx) => {
     const state = ctx.cookies.get('demo_state');
     const p = state ? pending.get(state) : undefined;
+    const lang = languageOf(ctx);
     ctx.type = 'html';
     if (!state || !p) {
       ctx.status = 400;
-      ctx.body = renderDemoError({ error: 'unknown_state', description: 'This sign-in was not started here, or it expired.' });
+      ctx.body = renderDemoError({ error: 'unknown_state', lang });
       return;
     }
     pending.delete(state);
     if (ctx.query.error) {
       ctx.status = 400;
-      ctx.body = renderDemoError({ error: String(ctx.query.error), description: ctx.query.error_description ? String(ctx.query.error_description) : undefined });
+      ctx.body = renderDemoError({ error: String(ctx.query.error), description: ctx.query.error_description ? String(ctx.query.error_description) : undefined, lang });
       return;
     }
     const config = await discover();
@@ -85,18 +87,16 @@ export async function createDemoAgency({ db, issuer }: { db: Db; issuer: string 
       const claims = tokens.claims()!;
       const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub, { DPoP });
       ctx.body = renderDemoResult({
-        claims: { ...claims }, userinfo: { ...userinfo }, idTokenHeader: decodeProtectedHeader(tokens.id_token!),
+        claims: { ...claims }, userinfo: { ...userinfo }, idTokenHeader: decodeProtectedHeader(tokens.id_token!), lang,
         validation: [
-          'ID token signature verified against the gateway JWKS (non-repudiation checks)',
-          'iss, aud, exp, iat, nonce and state match this sign-in',
-          `acr requested ${p.acr}; received ${String(claims.acr)}`,
-          'code exchanged with PKCE (S256), private_key_jwt and a DPoP proof',
-          `access token type ${tokens.token_type}: userinfo fetched with DPoP`,
+          { check: 'signature' }, { check: 'claims' },
+          { check: 'acr', values: { requested: p.acr, received: String(claims.acr) } },
+          { check: 'grant' }, { check: 'userinfo', values: { tokenType: tokens.token_type } },
         ],
       });
     } catch (err) {
       ctx.status = 400;
-      ctx.body = renderDemoError({ error: (err as { code?: string }).code ?? 'sign_in_failed', description: (err as Error).message });
+      ctx.body = renderDemoError({ error: (err as { code?: string }).code ?? 'sign_in_failed', description: (err as Error).message, lang });
     }
   });
   return router;

@@ -103,6 +103,15 @@ export function normalizeNationalId(value: string): string {
   return id;
 }
 
+/**
+ * A national ID as a person types it, in the registry's form: spaces and dashes typed for
+ * readability are dropped, then normalized. The same ID therefore gives the same risk key
+ * wherever it is typed (the sign-in page, `facegate risk`).
+ */
+export function normalizeTypedNationalId(raw: unknown): string {
+  return normalizeNationalId(typeof raw === 'string' ? raw.replace(/[\s-]/g, '') : '');
+}
+
 /** The domain shape of a row. */
 export function toCitizen(row: CitizenRow): Citizen {
   return {

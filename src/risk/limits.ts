@@ -16,6 +16,8 @@ export type Lock = { scope: 'id' | 'ip'; reason: 'lockout' | 'retries' | 'ip_fai
 export type Reservation = { idKey: string; ipKey: string; failures: number };
 export type Settlement = 'failure' | 'success' | 'retry' | 'none';
 export type LimitStatus = { idFailures: number; ipFailures: number; lock?: Lock };
+/** What the limits hold on one ID, for an operator (`facegate risk status`). */
+export type IdLimitState = { failures: number; retries: number; lockouts: number; lock?: Lock };
 
 type RedisClient = ConstructorParameters<typeof RateLimiterRedis>[0]['storeClient'];
 
@@ -50,14 +52,25 @@ export function createAttemptLimits(db: Db, config: Readonly<Config>, redis?: Re
   const consumed = async (l: RateLimiterAbstract, key: string) => (await l.get(key))?.consumedPoints ?? 0;
   const until = (res: RateLimiterRes | null) => Date.now() + Math.max(1000, res?.msBeforeNext ?? 0);
 
+  /** The ID's own lock, if any: a lockout, or the quality retry budget spent. */
+  const idLock = (block: RateLimiterRes | null, retries: RateLimiterRes | null): Lock | undefined => {
+    if (block && block.consumedPoints > 0) return { scope: 'id', reason: 'lockout', retryAt: until(block) };
+    if (retries && retries.consumedPoints >= config.risk.retriesPerIdPerHour) return { scope: 'id', reason: 'retries', retryAt: until(retries) };
+    return undefined;
+  };
+
   /** The counts for the risk rule and the lock in force, if any (no counter changes). */
   async function status(idKey: string, ipKey: string): Promise<LimitStatus> {
     const [block, retries, idf, ipf] = await Promise.all([idBlock.get(idKey), idRetries.get(idKey), idFailures.get(idKey), ipFailures.get(ipKey)]);
-    let lock: Lock | undefined;
-    if (block && block.consumedPoints > 0) lock = { scope: 'id', reason: 'lockout', retryAt: until(block) };
-    else if (retries && retries.consumedPoints >= config.risk.retriesPerIdPerHour) lock = { scope: 'id', reason: 'retries', retryAt: until(retries) };
-    else if (ipf && ipf.consumedPoints >= ip.failuresPerHour) lock = { scope: 'ip', reason: 'ip_failures', retryAt: until(ipf) };
+    let lock = idLock(block, retries);
+    if (!lock && ipf && ipf.consumedPoints >= ip.failuresPerHour) lock = { scope: 'ip', reason: 'ip_failures', retryAt: until(ipf) };
     return { idFailures: idf?.consumedPoints ?? 0, ipFailures: ipf?.consumedPoints ?? 0, lock };
+  }
+
+  /** Everything counted against one ID (no counter changes); an ID never seen reads all zero. */
+  async function idState(idKey: string): Promise<IdLimitState> {
+    const [block, retries, failures, lockoutCount] = await Promise.all([idBlock.get(idKey), idRetries.get(idKey), consumed(idFailures, idKey), consumed(idLockouts, idKey)]);
+    return { failures, retries: retries?.consumedPoints ?? 0, lockouts: lockoutCount, lock: idLock(block, retries) };
   }
 
   /** Counts a capture start from this IP; the lock when the IP started too many this minute. */
@@ -115,7 +128,16 @@ export function createAttemptLimits(db: Db, config: Readonly<Config>, redis?: Re
   /** Lockouts recorded for this ID within lockout.memorySeconds (for the audit trail). */
   const lockouts = (idKey: string) => consumed(idLockouts, idKey);
 
-  return { status, countStart, reserve, settle, lockouts };
+  /**
+   * Lifts everything held against one ID (an operator's decision, e.g. after checking the
+   * citizen at a desk): failures, the lockout, the lockout history (the next lockout is the base
+   * length again) and the quality retry budget. Attempts in flight are left to settle.
+   */
+  async function reset(idKey: string): Promise<void> {
+    await Promise.all([idFailures, idBlock, idLockouts, idRetries].map((l) => l.delete(idKey)));
+  }
+
+  return { status, idState, countStart, reserve, settle, lockouts, reset };
 }
 
 export type AttemptLimits = ReturnType<typeof createAttemptLimits>;

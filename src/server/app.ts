@@ -114,7 +114,7 @@ export function createApp({ provider, routers, logger, metrics, readiness, trust
     }
     await next();
   });
-  app.use(serveStatic(staticDir));
+  app.use(serveStatic(staticDir, '/static/', { '/favicon.ico': 'favicon.svg' }));
   const parse = bodyParser({ enableTypes: ['json', 'form'], jsonLimit: '16kb', formLimit: '16kb', encoding: 'utf-8' });
   for (const router of routers) {
     // Bodies are parsed only for our own routes: oidc-provider parses its own.

@@ -1,11 +1,13 @@
 // The development enrollment page (/demo/enroll): enrolls through the registry's enrollCitizen,
-// CSRF-bound to its cookie, quality problems as guidance, and absent when the demo is disabled.
+// CSRF-bound to its cookie, quality problems as guidance, and absent when the demo is disabled;
+// the demo agency's pages in the citizen's language; the favicon on every page and at /favicon.ico.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import sharp from 'sharp';
 import { createBrowser } from '../../helpers/browser.ts';
 import { describeWithData, face } from '../../helpers/data.ts';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.ts';
 import { findCitizenByNationalId } from '../../../src/registry/citizens.ts';
+import { messagesOf } from '../../../views/index.ts';
 
 function form(fields: Record<string, string>, photo?: Buffer): FormData {
   const data = new FormData();
@@ -90,6 +92,59 @@ describeWithData('enrollment page (demo enabled)', () => {
     const home = await createBrowser().request(`${gw.issuer}/demo`, { headers: { accept: 'text/html' } });
     expect(home.body).toMatch(/<a id="enroll-link"[^>]*href="\/demo\/enroll"/);
   });
+
+  it('shows the photo back with "Use this photo" / "Take another" in the form, hidden until the script has a photo', async () => {
+    for (const [lang, m] of [['en', messagesOf('en')], ['fr', messagesOf('fr')]] as const) {
+      const { page } = await openPage(`?lang=${lang}`);
+      expect(page.body).toMatch(/<form id="enroll-form"[\s\S]*<div id="enroll-review" class="review"[^>]*hidden>[\s\S]*<\/form>/);
+      expect(page.body).toContain(`>${m.demo.reviewTitle}</h2>`);
+      expect(page.body).toMatch(new RegExp(`<button type="button" id="enroll-use"[^>]*>${m.demo.usePhoto}</button>`));
+      expect(page.body).toMatch(new RegExp(`<button type="button" id="enroll-retake"[^>]*>${m.demo.retake}</button>`));
+    }
+  });
+
+  it('renders the demo agency in French for Accept-Language: fr, with the language switch', async () => {
+    const t = messagesOf('fr').demoAgency;
+    const home = await createBrowser().request(`${gw.issuer}/demo`, { headers: { accept: 'text/html', 'accept-language': 'fr-FR,fr;q=0.9,en;q=0.5' } });
+    expect(home.status).toBe(200);
+    expect(home.body).toContain('<html lang="fr">');
+    expect(home.body).toContain(t.lead);
+    expect(home.body).toContain(`href="/demo/login?level=substantial">${t.levels.substantial}</a>`);
+    expect(home.body).toContain(`href="/demo/login?level=high">${t.levels.high}</a>`);
+    expect(home.body).toContain(`>${t.enrollLink}</a>`);
+    expect(home.body).toMatch(/<a href="\/demo\?lang=en" hreflang="en" lang="en">English<\/a>/);
+    expect(home.body).toMatch(/<a href="\/demo\?lang=fr" hreflang="fr" lang="fr" aria-current="true">Français<\/a>/);
+    const english = await createBrowser().request(`${gw.issuer}/demo`, { headers: { accept: 'text/html', 'accept-language': 'en-GB' } });
+    expect(english.body).toContain('<html lang="en">');
+    expect(english.body).toContain('>Sign in (substantial)</a>');
+  });
+
+  it('keeps the language chosen with the switch for the demo agency and the enrollment page', async () => {
+    const browser = createBrowser();
+    const switched = await browser.request(`${gw.issuer}/demo?lang=fr`, { headers: { accept: 'text/html', 'accept-language': 'en' } });
+    expect(switched.body).toContain('<html lang="fr">');
+    expect(browser.jar.get('facegate_lang')).toBe('fr');
+    const enroll = await browser.request(`${gw.issuer}/demo/enroll`, { headers: { accept: 'text/html', 'accept-language': 'en' } });
+    expect(enroll.body).toContain('<html lang="fr">');
+    expect(enroll.body).toContain(messagesOf('fr').demo.usePhoto);
+    // The callback of a sign-in that was not started here: the agency's error page, in French.
+    const unknown = await browser.request(`${gw.issuer}/demo/callback?code=x&state=y`, { headers: { accept: 'text/html', 'accept-language': 'en' } });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body).toContain('<html lang="fr">');
+    expect(unknown.body).toContain(`<h1>${messagesOf('fr').demoAgency.failed}</h1>`);
+    expect(unknown.body).toContain(messagesOf('fr').demoAgency.errors.unknown_state);
+  });
+
+  it('links the favicon from the demo agency and the enrollment page', async () => {
+    for (const path of ['/demo', '/demo/enroll', '/demo/callback']) {
+      const res = await createBrowser().request(`${gw.issuer}${path}`, { headers: { accept: 'text/html' } });
+      const href = /<link rel="icon" href="(\/static\/favicon\.[0-9a-f]{12}\.svg)" type="image\/svg\+xml">/.exec(res.body)?.[1];
+      expect(href).toBeDefined();
+      const icon = await fetch(`${gw.issuer}${href}`);
+      expect(icon.status).toBe(200);
+      expect(icon.headers.get('content-type')).toBe('image/svg+xml');
+    }
+  });
 });
 
 describe('gateway without the demo (as in production)', () => {
@@ -103,6 +158,15 @@ describe('gateway without the demo (as in production)', () => {
     const post = await browser.request(`${gw.issuer}/demo/enroll`, { method: 'POST', body: form({ csrf: 'x', ...record }) });
     expect(post.status).toBe(404);
     expect(await findCitizenByNationalId(gw.database.db, record.nationalId)).toBeUndefined();
+  });
+
+  it('answers /favicon.ico with the SVG favicon, and links it from the gateway\'s own pages', async () => {
+    const ico = await fetch(`${gw.issuer}/favicon.ico`);
+    expect(ico.status).toBe(200);
+    expect(ico.headers.get('content-type')).toBe('image/svg+xml');
+    expect(await ico.text()).toContain('<svg xmlns="http://www.w3.org/2000/svg"');
+    const page = await createBrowser().request(`${gw.issuer}/interaction/unknown-uid`, { headers: { accept: 'text/html' } });
+    expect(page.body).toMatch(/<link rel="icon" href="\/static\/favicon\.[0-9a-f]{12}\.svg" type="image\/svg\+xml">/);
   });
 
   it('renders the error page in the language of Accept-Language', async () => {

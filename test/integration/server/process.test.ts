@@ -1,7 +1,7 @@
-// The gateway as an operator runs it (`npm start`'s entry point in a child process): health,
-// readiness, metrics, security headers, JSON logs without personal data, the demo agency signing a
-// citizen in through the real protocol, graceful shutdown, and refusal of development secrets in
-// production.
+// The gateway as an operator runs it (`npm start`'s entry point in a child process): the start
+// line with its URLs, health, readiness, metrics, security headers, JSON logs without personal
+// data, the demo agency signing a citizen in through the real protocol, graceful shutdown, and
+// refusal of development secrets in production.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -61,11 +61,19 @@ describe('the gateway process', () => {
     base = `http://127.0.0.1:${port}`;
     env = { PORT: String(port), HOST: '127.0.0.1', FACEGATE_ISSUER: base, DATABASE_URL: `sqlite:${join(dir, 'gw.sqlite')}`, FACEGATE_WORKERS: '1' };
     proc = start(env);
-    await until(proc.lines, /facegate listening/);
+    await until(proc.lines, /Facegate listening/);
   });
   afterAll(async () => {
     if (proc.child.exitCode === null) { proc.child.kill('SIGKILL'); await proc.exit; }
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('logs one start line naming the gateway, the demo agency and the enrollment page, which answer, and the development secrets', async () => {
+    const started = proc.lines.filter((l) => l.includes('Facegate listening'));
+    expect(started).toHaveLength(1);
+    const { msg } = JSON.parse(started[0]) as { msg: string };
+    expect(msg).toBe(`Facegate listening: gateway ${base} · demo agency ${base}/demo · enrollment ${base}/demo/enroll (development secrets in use: not for production)`);
+    for (const url of [`${base}/demo`, `${base}/demo/enroll`]) expect((await fetch(url)).status).toBe(200);
   });
 
   it('answers health, readiness and metrics', async () => {

@@ -1,6 +1,6 @@
 // Validation of citizen records: normalisation, and the stable code of each kind of bad input.
 import { describe, expect, it } from '@jest/globals';
-import { isSameRecord, normalizeNationalId, parseCitizenInput, type CitizenInput } from '../../../src/registry/citizens.ts';
+import { isSameRecord, normalizeNationalId, normalizeTypedNationalId, parseCitizenInput, type CitizenInput } from '../../../src/registry/citizens.ts';
 
 const clock = () => Date.UTC(2025, 5, 15, 12); // 2025-06-15
 const valid = { nationalId: 'AB123456', givenName: 'Ada', familyName: 'Lovelace', birthdate: '1990-12-10' };
@@ -78,6 +78,11 @@ describe('parseCitizenInput', () => {
 describe('normalizeNationalId', () => {
   it('trims and uppercases a valid ID', () => expect(normalizeNationalId(' ab123456\t')).toBe('AB123456'));
   it('rejects a malformed ID with invalid_national_id', () => expect(() => normalizeNationalId('12')).toThrow(expect.objectContaining({ code: 'invalid_national_id' })));
+});
+
+describe('normalizeTypedNationalId', () => {
+  it('drops the spaces and dashes typed for readability', () => expect(normalizeTypedNationalId(' ab-123 456 ')).toBe('AB123456'));
+  it('rejects what is not a string with invalid_national_id', () => expect(() => normalizeTypedNationalId(42)).toThrow(expect.objectContaining({ code: 'invalid_national_id' })));
 });
 
 describe('isSameRecord', () => {

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { runInNewContext } from 'node:vm';
 import {
   claimLabels, escapeHtml, html, raw, renderConsent, renderDemoError, renderDemoHome, renderDemoResult,
-  renderErrorPage, renderLayout, renderSignIn, safeUrl, clientMessages, messagesOf, renderEnroll, type SignInProps,
+  renderErrorPage, renderLayout, renderSignIn, safeUrl, clientMessages, messagesOf, renderEnroll, languages,
+  type Lang, type SignInProps,
 } from '../../../views/index.ts';
 
 const evil = '<script>alert(1)</script>';
@@ -28,9 +29,14 @@ const pages: Record<string, (name: string) => string> = {
     uid: 'u1', clientName: name, claims: [{ name: 'x', label: name }], acr: 'high', csrf: name, action: '/interaction/u1/consent',
   }),
   error: (name) => renderErrorPage({ title: name, message: name, code: name, requestId: name }),
-  demoHome: (name) => renderDemoHome({ issuer: name, clientId: name, levels: [{ label: name, href: '/demo/login' }], enrollHint: name }),
-  demoResult: (name) => renderDemoResult({ claims: { sub: name, auth_time: 1700000000 }, userinfo: { name }, idTokenHeader: { alg: 'ES256', kid: name }, validation: [name] }),
+  demoHome: (name) => renderDemoHome({ issuer: name, clientId: name, levels: [{ level: 'high', href: '/demo/login' }], enrollHint: name }),
+  demoResult: (name) => renderDemoResult({
+    claims: { sub: name, auth_time: 1700000000 }, userinfo: { name }, idTokenHeader: { alg: 'ES256', kid: name },
+    validation: [{ check: 'acr', values: { requested: name, received: name } }],
+  }),
   demoError: (name) => renderDemoError({ error: name, description: name }),
+  demoHomeFrench: (name) => renderDemoHome({ issuer: name, clientId: name, levels: [{ level: 'substantial', href: '/demo/login' }], enrollHint: name, lang: 'fr' }),
+  demoErrorFrench: (name) => renderDemoError({ error: 'access_denied', description: name, lang: 'fr' }),
   enroll: (name) => renderEnroll({ csrf: name, action: '/demo/enroll', values: { givenName: name }, feedback: [{ code: 'detail', message: name }] }),
   enrolled: (name) => renderEnroll({ csrf: 't', action: '/demo/enroll', enrolled: { name, nationalId: 'AB123456', signInUrl: '/demo' } }),
   signInFrench: (name) => signIn({ clientName: name, lang: 'fr' }),
@@ -155,10 +161,103 @@ describe('consent page', () => {
 
 describe('demo result', () => {
   it('shows auth_time as a date and the checks', () => {
-    const page = renderDemoResult({ claims: { auth_time: 1700000000, acr: 'high' }, idTokenHeader: { alg: 'ES256' }, validation: ['signature verified'] });
+    const page = renderDemoResult({
+      claims: { auth_time: 1700000000, acr: 'high' }, idTokenHeader: { alg: 'ES256' },
+      validation: [{ check: 'signature' }, { check: 'userinfo', values: { tokenType: 'dpop' } }],
+    });
     expect(page).toContain('2023-11-14 22:13:20 UTC (1700000000)');
-    expect(page).toContain('<li>signature verified</li>');
+    expect(page).toContain(`<li data-check="signature">${messagesOf('en').demoAgency.checks.signature}</li>`);
+    expect(page).toContain('<li data-check="userinfo">access token type dpop: userinfo fetched with DPoP</li>');
+    expect(page).toContain('<caption>ID token claims</caption>');
     expect(page).toContain('href="/demo"');
+  });
+});
+
+describe.each(languages)('demo agency pages in %s', (lang: Lang) => {
+  const t = messagesOf(lang).demoAgency;
+  const levels = [{ level: 'substantial', href: '/demo/login?level=substantial' }, { level: 'high', href: '/demo/login?level=high' }] as const;
+  const home = renderDemoHome({ issuer: 'http://gw', clientId: 'demo', levels: [...levels], enrollHint: 'cmd', enrollUrl: '/demo/enroll', lang });
+
+  it('renders the home page in the language, keeping the agency\'s registered name', () => {
+    expect(home).toContain(`<html lang="${lang}">`);
+    expect(home).toContain('<h1>Demo pension office</h1>');
+    expect(home).toContain(`<p class="site-name">${t.header.replace('{agency}', 'Demo pension office')}</p>`);
+    expect(home).toContain(t.lead);
+    expect(home).toContain(`<p>${t.footer}</p>`);
+    expect(home).toMatch(new RegExp(`<a class="button button--primary" href="/demo/login\\?level=substantial">${t.levels.substantial.replace(/[()]/g, '\\$&')}</a>`));
+    expect(home).toContain(`>${t.levels.high}</a>`);
+    expect(home).toContain(`id="enroll-link" class="button button--secondary" href="/demo/enroll">${t.enrollLink}</a>`);
+    expect(home).toContain(`<dt>${t.clientId}</dt>`);
+  });
+
+  it('offers the language switch on the home page (its own address)', () => {
+    for (const other of languages) expect(home).toMatch(new RegExp(`<a href="/demo\\?lang=${other}" hreflang="${other}" lang="${other}"`));
+    expect(home).toMatch(new RegExp(`hreflang="${lang}" lang="${lang}" aria-current="true"`));
+  });
+
+  it('words the result page\'s checks and tables in the language', () => {
+    const page = renderDemoResult({
+      claims: { sub: 's', acr: 'high' }, userinfo: { sub: 's' }, idTokenHeader: { alg: 'PS256' }, lang,
+      validation: [{ check: 'acr', values: { requested: 'urn:a', received: 'urn:b' } }],
+    });
+    expect(page).toContain(`<html lang="${lang}">`);
+    expect(page).toContain(`<h1>${t.signedIn}</h1>`);
+    expect(page).toContain(`<li data-check="acr">${t.checks.acr.replace('{requested}', 'urn:a').replace('{received}', 'urn:b')}</li>`);
+    for (const caption of [t.claimsTable, t.headerTable, t.userinfoTable]) expect(page).toContain(`<caption>${caption}</caption>`);
+    expect(page).toContain(`<th scope="col">${t.name}</th><th scope="col">${t.value}</th>`);
+    expect(page).toContain(`>${t.signInAgain}</a>`);
+    // The result of a sign-in cannot be shown again: no switch to a page that would not exist.
+    expect(page).not.toContain('hreflang');
+  });
+
+  it('explains known errors in the language and marks the English detail', () => {
+    const page = renderDemoError({ error: 'access_denied', description: 'the citizen did not agree to share the details', lang });
+    expect(page).toContain(`<h1>${t.failed}</h1>`);
+    expect(page).toContain('<p><code>access_denied</code></p>');
+    expect(page).toContain(`<p>${t.errors.access_denied}</p>`);
+    expect(page).toContain(`<p${lang === 'en' ? '' : ' lang="en"'}>the citizen did not agree to share the details</p>`);
+    expect(renderDemoError({ error: 'unknown_state', lang })).toContain(t.errors.unknown_state);
+    expect(renderDemoError({ error: 'sign_in_failed', description: 'boom', lang })).toMatch(/<p><code>sign_in_failed<\/code><\/p>\s*<p[^>]*>boom<\/p>/);
+  });
+});
+
+describe('favicon', () => {
+  it.each(Object.keys(pages))('%s links the SVG favicon from the static assets', (key) => {
+    expect(pages[key]('Agency')).toMatch(/<head>[\s\S]*<link rel="icon" href="\/static\/favicon\.[0-9a-f]{12}\.svg" type="image\/svg\+xml">[\s\S]*<\/head>/);
+  });
+});
+
+describe.each(languages)('enrollment photo review in %s', (lang: Lang) => {
+  const t = messagesOf(lang).demo;
+  const page = renderEnroll({ csrf: 't', action: '/demo/enroll', lang });
+  const [form] = forms(page);
+
+  it('has the review step inside the form, hidden until a photo is taken or chosen', () => {
+    const review = /<div id="enroll-review"[^>]*>[\s\S]*?<\/fieldset>/.exec(form)?.[0] ?? '';
+    expect(review).toMatch(/^<div id="enroll-review" class="review" role="group" aria-labelledby="enroll-review-title" hidden>/);
+    expect(review).toContain(`<h2 id="enroll-review-title" class="review-title" tabindex="-1">${t.reviewTitle}</h2>`);
+    expect(review).toContain(`<p id="enroll-review-text">${t.reviewText}</p>`);
+    expect(review).toContain('<div id="enroll-review-frame" class="review-frame"></div>');
+    // Neither button sends by itself: "Use this photo" is the script's confirmation, then the form posts.
+    expect(review).toMatch(new RegExp(`<button type="button" id="enroll-use" class="button button--primary"[^>]*>${t.usePhoto}</button>`));
+    expect(review).toMatch(new RegExp(`<button type="button" id="enroll-retake" class="button button--secondary">${t.retake}</button>`));
+  });
+
+  it('keeps the plain form working without JavaScript: the file input and "Enroll me"', () => {
+    expect(form).toMatch(/<div id="enroll-choose">\s*<label for="photo">/);
+    expect(form).toMatch(/<input id="photo" name="photo" type="file"[^>]*required/);
+    expect(form).toContain(`<button type="submit" id="enroll-submit" class="button button--primary">${t.submit}</button>`);
+    expect(form.match(/type="submit"/g)).toHaveLength(1);
+  });
+
+  it('names the service in the header in the language', () => {
+    expect(page).toContain(`<p class="site-name">${messagesOf(lang).layout.serviceName} (${lang === 'fr' ? 'démo' : 'demo'})</p>`);
+  });
+
+  it('gives the script the photo\'s alternative text as JSON', () => {
+    const block = /<script type="application\/json" id="messages">([^<]*)<\/script>/.exec(page);
+    expect(JSON.parse(block![1])).toEqual({ reviewAlt: t.reviewAlt });
+    expect(page).toMatch(/<script src="\/static\/enroll\.[0-9a-f]{12}\.js" defer>/);
   });
 });
 
