@@ -234,5 +234,48 @@ export async function selfieCitizen(engine: Pick<FaceEngine, 'analyze'>, dataDir
     const start = Math.floor(r() * Math.max(1, video.length - n * step));
     return Promise.all(Array.from({ length: n }, (_, k) => sensor(video[Math.min(video.length - 1, start + k * step)], r)));
   }
-  return { video, classified, base, yawOf, noseOf, shows, paths, blinkable, blinks, perform, window };
+  /**
+   * A camera in front of the citizen as she follows instructions, one frame per call of next():
+   * looking straight (the calm frames in video order, there and back), or, after follow(action),
+   * that action as filmed (a turn's path through its peak and back, every other video frame; a
+   * blink: a painted shut frame), then straight again. Every frame has its own sensor noise and a
+   * little camera shake (a shift of up to 2 px, a scale within 1 %), as a hand-held phone gives.
+   */
+  function camera(r: Rng) {
+    const calmFrames = video.map((_, i) => i).filter((i) => Math.abs(yawOf(i)) < s.minYawChangeDeg / 2 && Math.abs(noseOf(i)) < s.minNoseShift / 2);
+    const queue: Array<number | 'blink'> = [];
+    let at = calmFrames.indexOf(base);
+    let dir = 1;
+    const straight = () => {
+      if (calmFrames.length > 1 && (at + dir < 0 || at + dir >= calmFrames.length)) dir = -dir;
+      at = Math.max(0, Math.min(calmFrames.length - 1, at + dir));
+      return calmFrames[at];
+    };
+    // The painted blink is made ahead (it is checked with the engine: slow on a busy machine).
+    const shut = blinkable().then((c) => blinks.get(c[Math.floor(r() * c.length)], r));
+    shut.catch(() => {});
+    // Camera shake: zoomed in 2.5 % and cropped back to size, each showing of one video frame at
+    // another offset (3 px apart at least), so a frame shown twice is never one picture repeated.
+    const shown = new Map<number, number>();
+    const shake = async (i: number) => {
+      const n = shown.get(i) ?? 0;
+      shown.set(i, n + 1);
+      const { W, H } = await dims(video[i]);
+      const w = Math.round(W * 1.025), h = Math.round(H * 1.025);
+      const left = (3 * n + Math.floor(r() * 2)) % (w - W), top = (5 * n + Math.floor(r() * 2)) % (h - H);
+      return sharp(video[i]).resize(w, h).extract({ left, top, width: W, height: H }).jpeg({ quality: 95 }).toBuffer();
+    };
+    return {
+      follow: async (action: ChallengeAction) => {
+        queue.length = 0;
+        if (action === 'blink') queue.push('blink');
+        else queue.push(...every(paths[action], 2, 0));
+      },
+      next: async (): Promise<Buffer> => {
+        const f = queue.shift() ?? straight();
+        return f === 'blink' ? shut : sensor(await shake(f), r);
+      },
+    };
+  }
+  return { video, classified, base, yawOf, noseOf, shows, paths, blinkable, blinks, perform, window, camera };
 }

@@ -62,7 +62,7 @@ export function stillFrames(frames: Frames, neutral: boolean[], s: ChallengeSett
  * Whether `f` performs `action` relative to the neutral frame `base`. Pose yaw > 0 means the head
  * turned to the picture's left (the citizen's right), where the nose offset goes negative.
  */
-function performs(action: ChallengeAction, f: Frame, base: Frame, s: ChallengeSettings): boolean {
+export function performs(action: ChallengeAction, f: Frame, base: Frame, s: ChallengeSettings): boolean {
   const yaw = f.face.pose.yaw - base.face.pose.yaw;
   const nose = noseOffset(f) - noseOffset(base);
   switch (action) {
@@ -115,9 +115,15 @@ function sweeps(frames: Frames, from: number, found: number, base: Frame, direct
  * blink must follow open eyes and reopen within `blinkMaxFrames` frames, and no turn that was not
  * asked for may happen (a recording that does every action in a loop fails). With `times` (the
  * server's arrival times; never the client's), each action must also come within `actionWindowMs`
- * of the previous step. `neutral` marks the frames that passed the full quality gate.
+ * of the previous step. With `prompts` too (the server's time it sent each action's prompt, in a
+ * streamed capture), an action counts only in frames that arrived after its prompt and within
+ * `actionWindowMs` of it; the neutral frame must come before the first prompt, and an action shown
+ * before its prompt fails (`action_before_prompt`): knowing the actions in advance gains nothing.
+ * `neutral` marks the frames that passed the full quality gate.
  */
-export function checkChallenge(frames: Frames, neutral: boolean[], actions: ChallengeAction[], times: number[] | undefined, s: ChallengeSettings): CheckResult {
+export function checkChallenge(
+  frames: Frames, neutral: boolean[], actions: ChallengeAction[], times: number[] | undefined, s: ChallengeSettings, prompts?: number[],
+): CheckResult {
   const result = (done: number, reason: string | undefined, measured: ActionMeasure[]): CheckResult => ({
     name: 'challenge', outcome: reason ? 'retry' : 'pass', code: reason ? 'challenge_failed' : undefined, reason,
     score: done, threshold: actions.length, measured: { actions: measured },
@@ -125,26 +131,37 @@ export function checkChallenge(frames: Frames, neutral: boolean[], actions: Chal
   const first = neutralIndex(neutral);
   if (first < 0) return result(0, 'no_neutral_frame', []);
   const timed = times && times.length === frames.length ? times : undefined;
+  const prompted = timed && prompts && prompts.length === actions.length ? prompts : undefined;
+  if (prompted && timed![first] >= prompted[0]) return result(0, 'no_neutral_frame', []);
   const base = frames[first];
   const measured: ActionMeasure[] = [];
   let at = first;
-  for (const action of actions) {
+  for (const [k, action] of actions.entries()) {
     let found: number | null = null;
     let reason: string | null = null;
+    // The step starts at the previous action's frame, or at this action's prompt when it was prompted.
+    const since = prompted ? prompted[k] : timed?.[at];
     for (let i = at + 1; i < frames.length; i++) {
       const turn = turnOf(frames[i], base, s);
+      const previous = measured.at(-1)?.action;
       // A turn other than this one, and not the head still coming back from the previous action: not asked for.
-      if (turn && turn !== action && turn !== measured.at(-1)?.action) {
+      if (turn && turn !== action && turn !== previous) {
         reason = 'unrequested_action';
         break;
       }
+      if (prompted && timed![i] <= prompted[k]) {
+        // Before the prompt: the head may still be coming back from the previous action, nothing
+        // more. A blink then is a natural one: it does not count, and it is no fault.
+        if (action !== 'blink' && action !== previous && performs(action, frames[i], base, s)) { reason = 'action_before_prompt'; break; }
+        continue;
+      }
       if (action === 'blink' && !frames.slice(at, i).some((f) => eyes(f) >= s.eyesOpenAbove)) continue;
       if (!performs(action, frames[i], base, s)) continue;
-      if (timed && timed[i] - timed[at] > s.actionWindowMs) { reason = 'action_too_late'; break; }
+      if (since !== undefined && timed![i] - since > s.actionWindowMs) { reason = 'action_too_late'; break; }
       found = i;
       break;
     }
-    measured.push(measure(action, frames, found, base, timed ? timed[at] : null, timed));
+    measured.push(measure(action, frames, found, base, since ?? null, timed));
     if (found === null) return result(measured.length - 1, reason ?? 'action_not_seen', measured);
     if (action === 'blink') {
       const reopened = frames.slice(found + 1, found + 1 + s.blinkMaxFrames).some((f) => eyes(f) >= s.eyesOpenAbove);

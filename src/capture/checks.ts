@@ -31,6 +31,8 @@ export type CheckContext = {
   timestamps?: number[];
   /** The server's arrival time (ms) of each frame, when the frames were streamed: what the challenge's windows use. */
   arrivals?: number[];
+  /** The server's time (ms) it sent each action's prompt, in a streamed capture: an action counts only after its prompt. */
+  prompts?: number[];
   /** sha256 (hex) of each frame's bytes as received, in frame order. */
   digests?: string[];
 };

@@ -27,7 +27,7 @@ export function decide(analyses: ImageAnalysis[], ctx: CheckContext): Decision {
   const neutral = analyses.map((a) => a.quality.ok);
   const still = actions.length ? stillFrames(frames, neutral, settings) : frames;
   const steps: Array<() => CheckResult> = [() => checkFresh(frames, ctx), () => checkScene(frames, ctx), () => checkMotion(frames, ctx)];
-  if (actions.length) steps.push(() => checkChallenge(frames, neutral, actions, ctx.arrivals, settings));
+  if (actions.length) steps.push(() => checkChallenge(frames, neutral, actions, ctx.arrivals, settings, ctx.prompts));
   steps.push(
     () => checkSamePerson(frames, ctx),
     () => checkLiveness(frames.filter((_, i) => neutral[i]), ctx),

@@ -3,7 +3,6 @@
 // Protocol state stays in oidc-provider (interactionDetails / interactionResult).
 import type {} from '@koa/bodyparser'; // ctx.request.body
 import Router from '@koa/router';
-import { z } from 'zod';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Config } from '../../config/schema.ts';
@@ -76,13 +75,6 @@ export function createInteractionRouter({ provider, capture, csrf, config, audit
     });
   }
 
-  /** Ends the login step: oidc-provider continues the authorization (consent may follow). */
-  async function finishLogin(ctx: Context, d: Details, citizenId: string, acr: Acr): Promise<string> {
-    return provider.interactionResult(ctx.req, ctx.res, {
-      login: { accountId: citizenId, acr, amr: ['face', 'user'], remember: false },
-    }, { mergeWithLastSubmission: false });
-  }
-
   router.get('/', async (ctx) => {
     const d = await details(ctx);
     const a = await agency(d);
@@ -117,19 +109,18 @@ export function createInteractionRouter({ provider, capture, csrf, config, audit
     if (d.prompt.name !== 'login') throw new AppError('capture_closed', 'this interaction is not waiting for a sign-in');
     const a = await agency(d);
     const body = ctx.request.body as Record<string, unknown> | undefined;
+    const started = await capture.start({ interactionUid: d.uid, clientId: a.id, nationalId: body?.nationalId, acr: acrFor(d, a.defaults), ...requester(ctx) });
+    // The actions are not told here: the stream's prompts reveal them one at a time.
+    const { actions, ...rest } = started;
     ctx.status = 201;
-    ctx.body = await capture.start({ interactionUid: d.uid, clientId: a.id, nationalId: body?.nationalId, acr: acrFor(d, a.defaults), ...requester(ctx) });
+    ctx.body = { ...rest, steps: actions.length, stream: `${endpoints(d.uid).capture}/${encodeURIComponent(started.captureId)}/stream` };
   });
 
+  // Frames posted in one batch came with the client's own times and order: retired. A capture's
+  // frames are streamed (stream-route.ts), stamped and prompted by the server.
   router.post('/capture/:captureId/frames', async (ctx) => {
-    const d = await details(ctx);
-    csrf.verify(d.uid, ctx.get('x-csrf-token'));
-    const { files, fields } = await readMultipart(ctx, 'frame', maxFrames, maxBytes);
-    const timestamps = parseTimestamps(fields.timestamps, files.length);
-    const result = await capture.submit({ interactionUid: d.uid, captureId: ctx.params.captureId, frames: files, timestamps, ...requester(ctx) });
-    const redirectTo = result.status === 'verified' ? await finishLogin(ctx, d, result.flow.citizenId!, result.flow.acr) : undefined;
-    const challenge = result.actions ? { actions: result.actions, minFrames: result.minFrames, maxFrames: result.maxFrames } : {};
-    ctx.body = { status: result.status, feedback: result.feedback, attemptsLeft: result.attemptsLeft, ...challenge, ...(redirectTo ? { redirectTo } : {}) };
+    await details(ctx);
+    throw new AppError('stream_required', undefined, { stream: `${endpoints(ctx.params.uid).capture}/${encodeURIComponent(ctx.params.captureId)}/stream` });
   });
 
   // The page without JavaScript: the form posts here. A photo upload cannot show that a live person
@@ -188,27 +179,6 @@ function retryAfter(ctx: Context, err: AppError): boolean {
   if (typeof seconds !== 'number' || typeof err.details.retryAt !== 'string') return false;
   ctx.set('Retry-After', String(seconds));
   return true;
-}
-
-const timestampsSchema = z.array(z.number().finite().nonnegative()).max(64);
-
-/**
- * The client's capture times (epoch ms, the client's Date.now()), one per frame and in order.
- * Untrusted: checked against the capture session by the risk signals and kept for the audit trail.
- */
-function parseTimestamps(raw: string | undefined, frames: number): number[] | undefined {
-  if (raw === undefined || raw === '') return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new AppError('invalid_input', 'timestamps must be a JSON array of numbers');
-  }
-  const ts = timestampsSchema.safeParse(parsed);
-  if (!ts.success || ts.data.length !== frames || ts.data.some((t, i) => i > 0 && t < ts.data[i - 1])) {
-    throw new AppError('invalid_input', 'timestamps must be one non-decreasing number (ms) per frame');
-  }
-  return ts.data;
 }
 
 /** A form post is redirected (303); a JSON client gets `{ redirectTo }`. */

@@ -9,7 +9,7 @@ import type { ImageAnalysis } from '../biometrics/engine.ts';
 import type { FaceAnalyzer } from '../biometrics/pool.ts';
 import type { Db } from '../db/knex.ts';
 import { levelOf, type Acr } from '../oidc/acr.ts';
-import { findCitizenByNationalId, normalizeNationalId } from '../registry/citizens.ts';
+import { findCitizenByNationalId, normalizeTypedNationalId } from '../registry/citizens.ts';
 import { embeddingModelId, loadTemplate } from '../registry/templates.ts';
 import { decideRisk, type RiskDecision, type RiskInput } from '../risk/decide-risk.ts';
 import { deviceNovelty, rememberDevice } from '../risk/devices.ts';
@@ -37,6 +37,17 @@ export type SubmitResult = {
 };
 /** Who is asking: the client address and user agent of the request (for limits, risk and audit). */
 export type Requester = { ip?: string; userAgent?: string };
+export type SubmitInput = {
+  interactionUid: string; captureId: string; frames: Uint8Array[];
+  /** The client's capture times (untrusted: a risk signal only). */
+  timestamps?: number[];
+  /** A streamed capture: the server's arrival time (ms) of each frame. */
+  arrivals?: number[];
+  /** A streamed capture: the server's time (ms) it sent each action's prompt. */
+  prompts?: number[];
+  /** A streamed capture: the frames' analyses, started as they arrived. */
+  analyses?: Array<Promise<ImageAnalysis>>;
+} & Requester;
 
 /** Hooks for metrics: risk decisions, lockouts, replay and injection signals, submission latency. */
 export type RiskObserver = {
@@ -59,8 +70,6 @@ const allActions: ChallengeAction[] = ['blink', 'turn_left', 'turn_right'];
 const turns: ChallengeAction[] = ['turn_left', 'turn_right'];
 const feedbackOf = (code: ErrorCode): Feedback => ({ code, message: errorCatalogue[code].message });
 
-/** The registry's form of a typed ID; spaces and dashes people type for readability are dropped. */
-const claimedId = (raw: unknown): string => normalizeNationalId(typeof raw === 'string' ? raw.replace(/[\s-]/g, '') : '');
 
 function pickActions(n: number, from: readonly ChallengeAction[] = allActions): ChallengeAction[] {
   const pool = [...from];
@@ -103,7 +112,7 @@ export function createCaptureService(deps: CaptureDeps) {
 
   /** Starts a capture for `nationalId` at `acr`, bound to the interaction. */
   async function start(input: { interactionUid: string; clientId: string | null; nationalId: unknown; acr: Acr } & Requester): Promise<StartResult> {
-    const nationalId = claimedId(input.nationalId);
+    const nationalId = normalizeTypedNationalId(input.nationalId);
     const base = { interactionUid: input.interactionUid, clientId: input.clientId ?? undefined, ...who(input) };
     // Each capture brings fresh attempts: without a cap, one sign-in could try without end.
     if (await countFlows(db, input.interactionUid) >= config.capture.maxCapturesPerInteraction) {
@@ -160,12 +169,30 @@ export function createCaptureService(deps: CaptureDeps) {
     return loadTemplate(db, sealer, citizenId ?? randomUUID(), modelId);
   }
 
-  /** Evaluates one submission of frames (capture order) and moves the flow on. */
-  async function submit(input: { interactionUid: string; captureId: string; frames: Uint8Array[]; timestamps?: number[] } & Requester): Promise<SubmitResult> {
+  /**
+   * Opens a streamed capture (stream.ts): the flow must be open and neither its ID nor the IP
+   * locked. Returns the actions its prompts will reveal, one at a time.
+   */
+  async function open(input: { interactionUid: string; captureId: string } & Requester): Promise<{ flow: CaptureFlow; minFrames: number }> {
+    const flow = await loadFlow(db, input.captureId, input.interactionUid);
+    assertOpen(flow, clock());
+    const status = await limits.status(flow.idKey ?? keys.id(''), keys.ip(input.ip ?? 'unknown'));
+    const base = { interactionUid: flow.interactionUid, clientId: flow.clientId ?? undefined, citizenId: flow.citizenId, ...who(input) };
+    if (status.lock) await refuseLocked(status.lock, { ...base, details: { captureId: flow.id } }, 'submit');
+    return { flow, minFrames: frameLimits(flow).minFrames };
+  }
+
+  /**
+   * Evaluates one submission of frames (capture order) and moves the flow on. A streamed capture
+   * (stream.ts) also brings the server's arrival time of each frame, the time each action was
+   * prompted, and the frames' analyses it started as they arrived; its frame limit is the stream's.
+   */
+  async function submit(input: SubmitInput): Promise<SubmitResult> {
     const began = performance.now();
     const loaded = await loadFlow(db, input.captureId, input.interactionUid);
     assertOpen(loaded, clock());
-    const { minFrames, maxFrames } = frameLimits(loaded);
+    const { minFrames } = frameLimits(loaded);
+    const maxFrames = input.arrivals ? config.capture.stream.maxFrames : frameLimits(loaded).maxFrames;
     if (input.frames.length > maxFrames) throw new AppError('too_many_frames', undefined, { maxFrames });
     if (input.frames.length < minFrames) throw new AppError('too_few_frames', undefined, { minFrames });
     const base = { interactionUid: loaded.interactionUid, clientId: loaded.clientId ?? undefined, citizenId: loaded.citizenId, ...who(input) };
@@ -196,7 +223,7 @@ export function createCaptureService(deps: CaptureDeps) {
   }
 
   async function evaluate(
-    loaded: CaptureFlow, input: { frames: Uint8Array[]; timestamps?: number[] } & Requester,
+    loaded: CaptureFlow, input: SubmitInput,
     counts: { idFailures: number; ipFailures: number }, base: Omit<AuditEvent, 'type' | 'outcome'>,
   ): Promise<{ answer: SubmitResult; settlement: Settlement }> {
     const flow = await claimFlow(db, loaded, clock());
@@ -233,7 +260,10 @@ export function createCaptureService(deps: CaptureDeps) {
       deps.observe?.({ level: levelOf(flow.acr), status, code }, extra.analyses ?? []);
       // Outwardly, every failed attempt reads the same: not_verified. The audit keeps the reason.
       const retryCodes = extra.checks?.at(-1)?.codes ?? (code ? [code] : []);
-      const codes = outcome === 'retry' ? retryCodes.slice(0, 3) : outcome === 'failed' ? ['not_verified' as const] : [];
+      // A presence or liveness failure says so (it never blames the ID number); a no-match and an
+      // unknown ID both read not_verified.
+      const failed: ErrorCode = code === 'not_live' ? 'not_live' : 'not_verified';
+      const codes = outcome === 'retry' ? retryCodes.slice(0, 3) : outcome === 'failed' ? [failed] : [];
       const answer: SubmitResult = { status, feedback: codes.map(feedbackOf), attemptsLeft: attemptsLeft(next, flowLimits), flow: next, ...(extra.actions ? { actions: extra.actions, ...frameCounts(next) } : {}) };
       return { answer, settlement: settlementOf(outcome, code) };
     };
@@ -243,7 +273,7 @@ export function createCaptureService(deps: CaptureDeps) {
 
     let analyses: ImageAnalysis[];
     try {
-      analyses = await Promise.all(input.frames.map((bytes) => analyzer.analyze(bytes, { grade: 'capture' })));
+      analyses = await Promise.all(input.analyses ?? input.frames.map((bytes) => analyzer.analyze(bytes, { grade: 'capture' })));
     } catch (err) {
       // Bad input still counts as a submission, so a client cannot probe without limit.
       await saveFlow(db, flow, applyEvent(flow, { type: 'retry' }, clock(), flowLimits), { error: isAppError(err) ? err.code : 'internal_error' });
@@ -258,6 +288,7 @@ export function createCaptureService(deps: CaptureDeps) {
     const embedded = analyses.every((a) => a.face?.embedding);
     const decision = decide(analyses, {
       flow, template: embedded ? await template(flow.citizenId, analyses) : undefined, config, timestamps: input.timestamps, digests,
+      arrivals: input.arrivals, prompts: input.prompts,
     });
     const extra = { checks: decision.checks, analyses };
     // A face check that did not pass is the decision: margins (a thin match) would record a step-up
@@ -276,7 +307,7 @@ export function createCaptureService(deps: CaptureDeps) {
     return { ok: a.quality.ok, feedback: a.quality.codes.slice(0, 3).map(feedbackOf) };
   }
 
-  return { start, submit, preview };
+  return { start, open, submit, preview };
 }
 
 export type CaptureService = ReturnType<typeof createCaptureService>;

@@ -2,6 +2,8 @@
 // capture service, routes and the koa app. Used by `npm start`, the tests and the benchmark.
 import { Redis } from 'ioredis';
 import type Koa from 'koa';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type Provider from 'oidc-provider';
 import type { Config } from '../../config/schema.ts';
 import { createAudit } from '../audit/log.ts';
@@ -9,6 +11,7 @@ import { auditProviderEvents } from '../audit/provider-events.ts';
 import { createEnginePool, type FaceAnalyzer } from '../biometrics/pool.ts';
 import { createInteractionRouter } from '../capture/routes.ts';
 import { createCaptureService } from '../capture/service.ts';
+import { createStreamUpgrade } from '../capture/stream-route.ts';
 import { pruneFlows } from '../capture/store.ts';
 import { openDatabase, type Db } from '../db/knex.ts';
 import { migrateLatest } from '../db/migrate.ts';
@@ -30,6 +33,8 @@ import { createMetrics, type Metrics } from './metrics.ts';
 
 export type Gateway = {
   app: Koa; provider: Provider; db: Db; analyzer: FaceAnalyzer; metrics: Metrics;
+  /** For the HTTP server's 'upgrade' event: the capture streams (WebSocket). */
+  upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   /** Stops housekeeping and closes the pool and the database (after the HTTP server closed). */
   close(): Promise<void>;
 };
@@ -77,6 +82,7 @@ export async function createGateway(config: Readonly<Config>, options: GatewayOp
       ...(redis ? { limits: async () => { await redis.ping(); } } : {}),
     },
   });
+  const streams = createStreamUpgrade({ app, provider, capture, analyzer, csrf, config, logger });
   const housekeeping = setInterval(() => {
     const now = Date.now();
     Promise.all([
@@ -90,9 +96,10 @@ export async function createGateway(config: Readonly<Config>, options: GatewayOp
   }, options.housekeepingMs ?? 60_000);
   housekeeping.unref();
   return {
-    app, provider, db, analyzer, metrics,
+    app, provider, db, analyzer, metrics, upgrade: streams.handle,
     async close() {
       closing = true;
+      streams.close();
       clearInterval(housekeeping);
       redis?.disconnect();
       if (!options.analyzer) await analyzer.close();

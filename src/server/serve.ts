@@ -4,14 +4,17 @@ import { createServer } from 'node:http';
 import type { Config } from '../../config/schema.ts';
 import { createGateway } from './gateway.ts';
 import type { Logger } from './logger.ts';
+import { startLine, startUrls } from './start-line.ts';
 
 export async function serve(config: Readonly<Config>, logger: Logger): Promise<void> {
   const gateway = await createGateway(config, { logger });
   const server = createServer(gateway.app.callback());
+  server.on('upgrade', gateway.upgrade);
   server.headersTimeout = 30_000;
   server.requestTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(config.server.port, config.server.host, resolve));
-  logger.info({ issuer: config.server.issuer, port: config.server.port, demo: config.demo.enabled ? `${config.server.issuer}/demo` : false }, 'facegate listening');
+  const urls = startUrls(config);
+  logger.info({ issuer: config.server.issuer, port: config.server.port, demo: urls.demo ?? false, enrollment: urls.enrollment ?? false }, startLine(config));
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -1,9 +1,11 @@
 // An independent agency for end-to-end tests: its own key pair, openid-client 6 as the relying
 // party (PAR, PKCE S256, DPoP, private_key_jwt), and the browser-side walk through the interaction.
-import type { ChallengeAction } from '../../src/capture/flow.ts';
+import { errorCatalogue } from '../../src/shared/errors.ts';
 import { exportJWK, generateKeyPair, type CryptoKey } from 'jose';
 import * as client from 'openid-client';
 import { createBrowser, type Hop } from './browser.ts';
+import { liveCamera } from './live.ts';
+import { runStream, scripted, streamUrl, type StreamCamera } from './stream.ts';
 
 export const acrSubstantial = 'http://eidas.europa.eu/LoA/substantial';
 export const acrHigh = 'http://eidas.europa.eu/LoA/high';
@@ -51,7 +53,7 @@ export async function interactionJson(s: Pick<SignIn, 'browser'>, interactionUrl
   return hop.json as { uid: string; prompt: string; acr: string; claims: string[]; csrf: string; client: { name: string }; endpoints: Record<string, string> };
 }
 
-/** Posts frames as multipart, as the page does. */
+/** Posts frames as multipart (the retired batch submission, and the no-JavaScript form). */
 export function framesBody(frames: Uint8Array[], type = 'image/jpeg', timestamps?: number[]): FormData {
   const form = new FormData();
   frames.forEach((f, i) => form.append('frame', new Blob([new Uint8Array(f)], { type }), `frame-${i}.jpg`));
@@ -59,23 +61,35 @@ export function framesBody(frames: Uint8Array[], type = 'image/jpeg', timestamps
   return form;
 }
 
+/** The cookie header the browser would send to the gateway. */
+export const cookieOf = (s: Pick<SignIn, 'browser'>) => [...s.browser.jar].map(([k, v]) => `${k}=${v}`).join('; ');
+
 /**
- * Starts a capture and submits frames; returns both answers. `frames` may be a function of the
- * actions the server asked for (e.g. `liveFrames` from helpers/live.ts: a live citizen performs them).
+ * Starts a capture for `nationalId` and streams it (helpers/stream.ts) from `camera`: by default
+ * the live citizen following the prompts; a list of frames is sent as it is, whatever the prompts.
+ * Returns the start answer, the stream's run, and `submit`: the verdict or error as the JSON
+ * answer of a request would read (`status` the error's HTTP status, 200 for a verdict).
  */
-export async function verifyFace(s: SignIn, nationalId: string, frames: Uint8Array[] | ((actions: ChallengeAction[]) => Promise<Uint8Array[]>)) {
+export async function verifyFace(s: SignIn, nationalId: string, camera?: Uint8Array[] | StreamCamera, options: { intervalMs?: number } = {}) {
   const it = await interactionJson(s, s.landed.url);
-  const origin = s.issuer;
-  const start = await s.browser.request(`${origin}${it.endpoints.capture}`, {
+  const start = await s.browser.request(`${s.issuer}${it.endpoints.capture}`, {
     method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': it.csrf },
     body: JSON.stringify({ nationalId }),
   });
-  const { captureId, actions = [] } = start.json as { captureId: string; actions?: ChallengeAction[] };
-  const body = framesBody(typeof frames === 'function' ? await frames(actions) : frames);
-  const submit = await s.browser.request(`${origin}${it.endpoints.capture}/${captureId}/frames`, {
-    method: 'POST', headers: { accept: 'application/json', 'x-csrf-token': it.csrf }, body,
-  });
-  return { it, start, submit, captureId, actions };
+  const { captureId } = start.json as { captureId: string };
+  const stream = async (cam?: Uint8Array[] | StreamCamera) => {
+    const run = await runStream({
+      url: streamUrl(s.issuer, it.endpoints.capture, captureId), origin: s.issuer, cookie: cookieOf(s), csrf: it.csrf,
+      camera: Array.isArray(cam) ? scripted(cam) : cam ?? await liveCamera(), ...options,
+    });
+    const { type: _v, ...verdict } = run.verdict ?? { type: 'verdict' };
+    const submit = run.error
+      ? { status: errorCatalogue[run.error.code].status, json: { error: { code: run.error.code, message: run.error.message, retryAt: run.error.retryAt } } }
+      : { status: 200, json: verdict as { status: string; feedback: Array<{ code: string; message: string }>; attemptsLeft: number; redirectTo?: string; stepUp?: { steps: number } } };
+    return { run, submit };
+  };
+  const { run, submit } = await stream(camera);
+  return { it, start, run, submit, captureId, stream };
 }
 
 /** After `verified`: follow to consent, allow, and return the hop at the agency's redirect_uri. */

@@ -31,6 +31,7 @@ export async function startTestGateway(overrides: Record<string, unknown> = {}):
   const analyzer = await createEnginePool(config.biometrics, 2);
   const gateway = await createGateway(config, { logger: pino({ level: 'silent' }), db: database.db, analyzer });
   server.on('request', gateway.app.callback());
+  server.on('upgrade', gateway.upgrade);
   const sealer = createSealer(config.secrets.dataKeys, config.secrets.dataKeyId);
   return {
     issuer, config, gateway, database,

@@ -3,7 +3,7 @@
 // two neutral frames, then each action as filmed, each frame with its own sensor noise, so every
 // frame is new bytes). A still photo never passes presence; this is what a real citizen sends.
 import { rng } from '../../bench/pad-corpus.ts';
-import { selfieCitizen } from '../../bench/pad-corpus.ts';
+import { selfieCitizen, sensor } from '../../bench/pad-corpus.ts';
 import type { ChallengeAction } from '../../src/capture/flow.ts';
 import { dataDir, face } from './data.ts';
 import { config, getEngine } from './engine.ts';
@@ -15,10 +15,21 @@ const getCitizen = async () => (citizen ??= selfieCitizen(await getEngine(), dat
 const r = rng(20261201);
 
 /** Classifies the video's frames once per test file (a few seconds): call from a beforeAll with a long timeout. */
-export const warmLiveCitizen = async (): Promise<void> => { await getCitizen(); };
+export const warmLiveCitizen = async (): Promise<void> => {
+  const c = await getCitizen();
+  await sensor(c.video[c.base], rng(1)); // the sensor's noise pool, made once (seconds under jest)
+};
 
 /** The frames a cooperative citizen's camera delivers for `actions` (none: a short natural window). */
 export async function liveFrames(actions: readonly ChallengeAction[] = []): Promise<Buffer[]> {
   const c = await getCitizen();
   return actions.length ? c.perform(actions, r) : c.window(config.capture.substantial.minFrames + 2, r);
+}
+
+/**
+ * The live citizen's camera for a streamed capture: straight until a prompt, then the action as
+ * filmed, then straight again; each frame new bytes (helpers/stream.ts sends them as they come).
+ */
+export async function liveCamera(): Promise<{ next(): Promise<Buffer>; follow(action: ChallengeAction): Promise<void> }> {
+  return (await getCitizen()).camera(r);
 }

@@ -1,0 +1,79 @@
+// The HTTP upgrade to a capture stream: GET /interaction/:uid/capture/:captureId/stream with
+// `Upgrade: websocket` (ws). Checked before the upgrade: the path, the page's Origin (the issuer's:
+// no other site can open a stream with the citizen's cookies) and the interaction cookie, which
+// must be the one in the URL. Then stream.ts runs the capture; the CSRF token comes in its start
+// message. Uses koa's own request context for the client address (server.trustProxy applies).
+import type { IncomingMessage } from 'node:http';
+import { ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type Koa from 'koa';
+import type Provider from 'oidc-provider';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Config } from '../../config/schema.ts';
+import type { FaceAnalyzer } from '../biometrics/pool.ts';
+import type { Csrf } from '../server/csrf.ts';
+import type { Logger } from '../server/logger.ts';
+import type { CaptureService } from './service.ts';
+import { createStreamHub, type ServerMessage } from './stream.ts';
+
+export type StreamRouteDeps = {
+  app: Koa; provider: Provider; capture: CaptureService; analyzer: FaceAnalyzer; csrf: Csrf; config: Readonly<Config>; logger: Logger;
+};
+
+const PATH = /^\/interaction\/([A-Za-z0-9_-]{1,64})\/capture\/([A-Za-z0-9_-]{1,64})\/stream$/;
+
+/** Answers an upgrade request with a plain HTTP status and closes the socket. */
+function reject(socket: Duplex, status: number, text: string) {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+export function createStreamUpgrade({ app, provider, capture, analyzer, csrf, config, logger }: StreamRouteDeps) {
+  const hub = createStreamHub({ capture, analyzer, config });
+  // Frames are checked against maxFrameBytes by the capture; this only stops a larger message early.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: config.capture.stream.maxFrameBytes + 1024, perMessageDeflate: false });
+  const origin = new URL(config.server.issuer).origin;
+
+  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', origin);
+    const m = PATH.exec(url.pathname);
+    if (!m || req.method !== 'GET') return reject(socket, 404, 'Not Found');
+    if (req.headers.origin !== origin) return reject(socket, 403, 'Forbidden');
+    const [, uid, captureId] = m;
+    const res = new ServerResponse(req);
+    const koa = app.createContext(req, res);
+    let interaction: Awaited<ReturnType<Provider['interactionDetails']>>;
+    try {
+      interaction = await provider.interactionDetails(req, res);
+    } catch {
+      return reject(socket, 404, 'Not Found');
+    }
+    if (interaction.uid !== uid || interaction.prompt.name !== 'login') return reject(socket, 404, 'Not Found');
+    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      const send = (message: ServerMessage) => { if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message)); };
+      const live = hub.accept({ send, close: (code, reason) => ws.close(code, reason) }, {
+        interactionUid: uid, captureId, ip: koa.ip, userAgent: req.headers['user-agent'],
+        verifyCsrf: (token) => csrf.verify(uid, token),
+        onVerified: (result) => provider.interactionResult(req, res, {
+          login: { accountId: result.flow.citizenId!, acr: result.flow.acr, amr: ['face', 'user'], remember: false },
+        }, { mergeWithLastSubmission: false }),
+      });
+      ws.on('message', (data, binary) => live.message(Buffer.isBuffer(data) ? data : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]), binary));
+      ws.on('close', () => live.closed());
+      ws.on('error', (err) => logger.debug({ err }, 'capture stream error'));
+    });
+  }
+
+  return {
+    /** For the HTTP server's 'upgrade' event. */
+    handle(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+      socket.on('error', () => socket.destroy());
+      upgrade(req, socket, head).catch((err) => {
+        logger.error({ err }, 'capture stream upgrade failed');
+        reject(socket, 500, 'Internal Server Error');
+      });
+    },
+    /** Streams open on this instance (metrics, tests). */
+    open: () => hub.open(),
+    close: () => { for (const ws of wss.clients) ws.terminate(); wss.close(); },
+  };
+}
