@@ -4,7 +4,9 @@
 // Test contract (test/browser, test/unit/views): these ids stay stable.
 //   #sign-in-form (data-state: idle | camera | capturing | challenge | submitting | verified | retry |
 //   rejected | fallback), #nationalId, #camera-start (starts the camera flow), #camera-video,
-//   #camera-guidance (aria-live hints), #status (status region), #challenge (the current step),
+//   #camera-guidance (aria-live hints), #status (status region), #challenge (the current step;
+//   data-action while an action is asked), #countdown (get ready), #progress (the steps, li.done /
+//   li.current), #camera-frame[data-fit=good|adjust] (the oval shows the fit),
 //   #fallback (hidden unless there is no camera),
 //   #cancel, #messages (the script's strings as JSON), language links a[hreflang].
 
@@ -104,7 +106,9 @@ export function renderSignIn(props: SignInProps): string {
         <div id="camera" class="camera" hidden>
           <p id="camera-intro" class="hint">${t.cameraIntro}</p>
           <button type="button" id="camera-start" class="button button--primary" aria-describedby="camera-intro">${t.cameraStart}</button>
+          <ol id="progress" class="progress" aria-label="${t.progressLabel}" hidden></ol>
           <div id="challenge" class="challenge" aria-live="assertive" aria-atomic="true"></div>
+          <p id="countdown" class="countdown" aria-live="polite" aria-atomic="true"></p>
           <div id="camera-frame" class="camera-frame" hidden>
             <video id="camera-video" class="camera-video" playsinline muted aria-label="${t.videoLabel}"></video>
             <div class="camera-oval" aria-hidden="true"></div>

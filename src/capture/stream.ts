@@ -21,6 +21,7 @@ export type ServerMessage =
   | { type: 'ack'; seq: number; received: number }
   | { type: 'refused'; seq: number; code: ErrorCode; message: string }
   | { type: 'hint'; code: ErrorCode; message: string }
+  | { type: 'done'; step: number; steps: number }
   | { type: 'checking' }
   | { type: 'verdict'; status: SubmitResult['status']; feedback: SubmitResult['feedback']; attemptsLeft: number; stepUp?: { steps: number }; redirectTo?: string }
   | { type: 'error'; code: ErrorCode; message: string; retryAt?: string };
@@ -45,7 +46,7 @@ export type StreamDeps = {
   delay?: (min: number, max: number) => number;
 };
 
-type Phase = 'waiting_start' | 'opening' | 'neutral' | 'pausing' | 'step' | 'checking' | 'done';
+type Phase = 'waiting_start' | 'opening' | 'neutral' | 'pausing' | 'step' | 'checking' | 'ended';
 const SEQ_BYTES = 4;
 const messageOf = (code: ErrorCode) => errorCatalogue[code].message;
 
@@ -113,10 +114,10 @@ function liveCapture(socket: StreamSocket, ctx: StreamContext, deps: StreamDeps,
   const later = (fn: () => void, ms: number) => { timers.push(setTimer(fn, ms)); };
   const startTimeout = setTimer(() => fault('invalid_input', 'the stream was opened but no start message came'), s.startTimeoutMs);
 
-  const send = (m: ServerMessage) => { if (phase !== 'done') socket.send(m); };
+  const send = (m: ServerMessage) => { if (phase !== 'ended') socket.send(m); };
   function end(code: number, reason: string) {
-    if (phase === 'done') return;
-    phase = 'done';
+    if (phase === 'ended') return;
+    phase = 'ended';
     for (const t of timers) t.cancel();
     startTimeout.cancel();
     release();
@@ -227,6 +228,8 @@ function liveCapture(socket: StreamSocket, ctx: StreamContext, deps: StreamDeps,
   /** Between steps: the next prompt after a random delay the client cannot know. */
   function pause() {
     phase = 'pausing';
+    // The step just ended (0: the look straight); the page says "get ready" until the next prompt.
+    send({ type: 'done', step: prompts.length, steps: actions.length });
     later(() => {
       if (phase !== 'pausing') return;
       const k = prompts.length;
@@ -238,7 +241,7 @@ function liveCapture(socket: StreamSocket, ctx: StreamContext, deps: StreamDeps,
   }
 
   async function finish() {
-    if (phase === 'checking' || phase === 'done') return;
+    if (phase === 'checking' || phase === 'ended') return;
     phase = 'checking';
     for (const t of timers) t.cancel();
     send({ type: 'checking' });
@@ -267,7 +270,7 @@ function liveCapture(socket: StreamSocket, ctx: StreamContext, deps: StreamDeps,
   }
 
   function message(data: Buffer, binary: boolean) {
-    if (phase === 'done') return;
+    if (phase === 'ended') return;
     if (binary) return frame(data);
     let parsed: unknown;
     try {
@@ -287,8 +290,8 @@ function liveCapture(socket: StreamSocket, ctx: StreamContext, deps: StreamDeps,
     /** The client went away: nothing is submitted, the analyses already running finish unread. */
     closed() {
       for (const a of analyses) a.catch(() => {});
-      if (phase !== 'done') {
-        phase = 'done';
+      if (phase !== 'ended') {
+        phase = 'ended';
         for (const t of timers) t.cancel();
         startTimeout.cancel();
       }

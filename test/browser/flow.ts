@@ -96,7 +96,7 @@ export async function openScenario(test: string, options: LaunchOptions & {
     if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', hook); else hook();
   });
   return {
-    gw, tb, page, states, shot, hasCamera: Boolean(options.camera), enumerations,
+    gw, tb, page, states, shot, hasCamera: Boolean(options.camera || options.canvas), enumerations,
     async close() {
       await pending.catch(() => undefined);
       // Beside the screenshots: what the page went through and what the server decided, each time.
@@ -216,7 +216,7 @@ export async function shownClaims(page: Page): Promise<Record<string, string>> {
 /** One `capture.decided` audit row: status and code, and the checks the decision ran. */
 export type Decided = {
   outcome: string; code: string | null; status: string;
-  checks: Array<{ name: string; outcome: string; code?: string; score?: number; threshold?: number }>;
+  checks: Array<{ name: string; outcome: string; code?: string; reason?: string; score?: number; threshold?: number }>;
   /** The risk rule's action and reasons (e.g. a step-up to the challenge), when recorded. */
   risk?: { action: string; reasons: string[] };
 };

@@ -52,7 +52,20 @@ export type LaunchOptions = {
   cameraPermission?: 'granted' | 'denied';
   /** Accept-Language of the browser (default `en-GB`). */
   locale?: string;
+  /** The window size (default 412×915, a phone). */
+  viewport?: { width: number; height: number };
+  /**
+   * A camera the test draws into (canvasCamera()): getUserMedia answers a canvas's captureStream,
+   * and each picture the page takes from the preview asks for the next frame. Instead of `camera`.
+   */
+  canvas?: CanvasCamera;
 };
+
+/**
+ * What draws the canvas camera: `next(action)` gives the frame to show after the page took one
+ * (`action`: the instruction the page shows now, #challenge[data-action], or '' for none).
+ */
+export type CanvasCamera = { next(action: string): Promise<Uint8Array> };
 
 /** A browser for one test: its page, what went wrong on it so far, and `close()`. */
 export type TestBrowser = {
@@ -76,7 +89,7 @@ const baseArgs = [
  * and deletes it on close) and one page. The fake camera flags are given only with `camera`.
  */
 export async function launchChromium(options: LaunchOptions = {}): Promise<TestBrowser> {
-  const { camera, cameraPermission = 'granted', locale = 'en-GB' } = options;
+  const { camera, cameraPermission = 'granted', locale = 'en-GB', viewport = { width: 412, height: 915 } } = options;
   const args = [...baseArgs];
   if (camera) {
     args.push('--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${camera}`);
@@ -84,7 +97,8 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<TestB
     args.push(cameraPermission === 'granted' ? '--use-fake-ui-for-media-stream' : '--deny-permission-prompts');
   }
   const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args, timeout: 60_000 });
-  const context = await browser.newContext({ locale, viewport: { width: 412, height: 915 }, deviceScaleFactor: 1 });
+  const context = await browser.newContext({ locale, viewport, deviceScaleFactor: 1 });
+  if (options.canvas) await useCanvasCamera(context, options.canvas);
   if (camera && cameraPermission === 'granted') await context.grantPermissions(['camera']);
   const problems: string[] = [];
   // CSP violations also reach the console, but record them from the event too (init scripts run
@@ -102,6 +116,55 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<TestB
     browser, context, page, problems,
     async close() { await browser.close().catch(() => undefined); },
   };
+}
+
+/**
+ * The canvas camera: an init script replaces getUserMedia with a 640×480 canvas's captureStream
+ * and lists one video input; whenever the page encodes a picture of the preview (camera.js's
+ * toBlob), the test is told (with the instruction the page shows) and draws the next frame, so
+ * every picture the page takes is a new frame, as from a real camera.
+ */
+async function useCanvasCamera(context: BrowserContext, camera: CanvasCamera): Promise<void> {
+  let drawing = Promise.resolve();
+  // One frame made ahead, so the next is on the canvas well before the page takes its next picture.
+  let ahead: Promise<Uint8Array> | undefined;
+  await context.exposeBinding('__cameraTook', ({ page }, action: string) => {
+    drawing = drawing.then(async () => {
+      const jpeg = await (ahead ?? camera.next(action));
+      ahead = camera.next(action);
+      ahead.catch(() => undefined);
+      await page.evaluate((url) => (window as unknown as { __cameraDraw(u: string): Promise<void> }).__cameraDraw(url), `data:image/jpeg;base64,${Buffer.from(jpeg).toString('base64')}`);
+    }).catch(() => undefined);
+  });
+  await context.addInitScript(() => {
+    const w = window as unknown as { __cameraTook(a: string): void; __cameraDraw(u: string): Promise<void> };
+    const canvas = document.createElement('canvas');
+    canvas.width = 640;
+    canvas.height = 480;
+    const g = canvas.getContext('2d')!;
+    g.fillStyle = '#202020';
+    g.fillRect(0, 0, 640, 480);
+    let stream: MediaStream | undefined;
+    w.__cameraDraw = async (url) => {
+      const img = new Image();
+      img.src = url;
+      await img.decode();
+      g.drawImage(img, 0, 0, 640, 480);
+    };
+    const media = navigator.mediaDevices;
+    if (!media) return;
+    media.getUserMedia = async () => {
+      stream ??= canvas.captureStream(30);
+      w.__cameraTook(''); // the first frame
+      return stream;
+    };
+    media.enumerateDevices = async () => [{ kind: 'videoinput', deviceId: 'canvas', groupId: 'canvas', label: 'Canvas camera', toJSON: () => ({}) } as MediaDeviceInfo];
+    const toBlob = HTMLCanvasElement.prototype.toBlob;
+    HTMLCanvasElement.prototype.toBlob = function (this: HTMLCanvasElement, ...args: Parameters<HTMLCanvasElement['toBlob']>) {
+      if (this !== canvas) w.__cameraTook(document.getElementById('challenge')?.getAttribute('data-action') ?? '');
+      return toBlob.apply(this, args);
+    };
+  });
 }
 
 /** The browser's own request for /favicon.ico (no page asks for it) is not the page's error. */

@@ -35,7 +35,8 @@ export const en = {
     idHint: '6 to 20 letters and numbers, as on your ID card, without spaces.',
     idTitle: '6 to 20 letters and numbers',
     photoLegend: 'Your face',
-    cameraIntro: 'Press the button, allow the camera, and put your face in the oval. The photos are taken by themselves when the picture is good.',
+    progressLabel: 'Steps',
+    cameraIntro: 'Press the button, allow the camera, and put your face in the oval. When the picture is good, the screen asks you to look straight, then to make one or two small movements.',
     cameraStart: 'Start the camera',
     videoLabel: 'Camera preview, shown like a mirror',
     fallbackTitle: 'Your camera cannot be used',
@@ -76,6 +77,10 @@ export const en = {
   },
   /** Strings the sign-in script needs (sent to the page as JSON, never executed). */
   client: {
+    getReady: 'Get ready: look straight at the oval, then do what the screen asks, one step at a time.',
+    countdown: 'Starting in {n}…',
+    progressStraight: 'Look straight',
+    nextStep: 'Good. Get ready for the next step…',
     starting: 'Starting the camera…',
     lookHere: 'Put your face in the oval',
     good: 'Good. Hold still…',

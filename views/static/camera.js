@@ -8,10 +8,25 @@
     return !!(root.navigator && navigator.mediaDevices && navigator.mediaDevices.getUserMedia && root.HTMLCanvasElement);
   }
 
-  /** A camera bound to one <video>: open(), snap(maxSide, quality) → Promise<Blob>, close(), isOpen(). */
+  /**
+   * A camera bound to one <video>: open(), snap(maxSide, quality, fresh) → Promise<Blob|null>,
+   * close(), isOpen(). With `fresh`, a picture is taken only of a frame the camera delivered
+   * since the last one (null otherwise): a stalled camera never sends the same frame twice.
+   */
   function create(video) {
     var stream = null;
     var canvas = document.createElement('canvas');
+    var presented = 0; // frames the camera delivered (requestVideoFrameCallback), where supported
+    var taken = -1;
+    var watching = false;
+    function watchFrames() {
+      if (!video.requestVideoFrameCallback || watching) return;
+      watching = true;
+      video.requestVideoFrameCallback(function seen(now, meta) {
+        presented = meta && meta.presentedFrames ? meta.presentedFrames : presented + 1;
+        if (stream) video.requestVideoFrameCallback(seen); else watching = false;
+      });
+    }
 
     function open() {
       if (stream) return Promise.resolve();
@@ -20,7 +35,7 @@
         stream = s;
         video.srcObject = s;
         video.hidden = false;
-        return video.play();
+        return video.play().then(watchFrames);
       });
     }
 
@@ -32,10 +47,14 @@
     }
 
     // Draws now (so the caller's timestamp is the frame's), encodes later: toBlob copies the bitmap.
-    function snap(maxSide, quality) {
+    function snap(maxSide, quality, fresh) {
       var w = video.videoWidth;
       var h = video.videoHeight;
       if (!stream || !w || !h) return Promise.reject(new Error('camera_not_ready'));
+      if (fresh && watching) {
+        if (presented === taken) return Promise.resolve(null);
+        taken = presented;
+      }
       var scale = Math.min(1, (maxSide || 1280) / Math.max(w, h));
       canvas.width = Math.round(w * scale);
       canvas.height = Math.round(h * scale);

@@ -1,56 +1,32 @@
-// Pure helpers for the sign-in script: the shots of a capture (neutral, then one window per
-// challenge action), the quality hold, message lookup by code, expiry. No DOM access here, so
+// Pure helpers for the sign-in script: the streamed frame's header and the stream's URL, the
+// lockout's end in local time, the quality hold, message lookup by code, expiry. No DOM access here, so
 // test/unit/views runs it in a sandbox. Plain browser JS (no build step).
 (function (root) {
   'use strict';
 
-  /**
-   * Frames at substantial without actions: passive liveness is judged on the median of several,
-   * spread over 1.6 s so that one bad moment (a hand, a blink, a dip of the light) is outvoted.
-   */
-  var PASSIVE_FRAMES = 5;
-  var PASSIVE_INTERVAL = 400;
-  /**
-   * With actions: neutral frames first, then frames spread over each action's window, about 250 ms
-   * apart: a head turn must be seen sweeping through the angles between straight and turned.
-   */
-  var NEUTRAL_FRAMES = 2;
-  var ACTION_FRAMES = 8;
-  var ACTION_WINDOW = 2000;
-  var ACTION_LEAD = 1000;
-
-  function clamp(n, lo, hi) { return Math.max(lo, Math.min(hi, n)); }
-
-  /**
-   * The segments of a capture answer `{ minFrames, maxFrames, actions }`, in order:
-   * `{ kind: 'neutral'|'action', action?, step?, total?, frames, interval, lead }`: wait `lead` ms
-   * after announcing the segment, then take `frames` shots `interval` ms apart. The total stays
-   * within minFrames..maxFrames.
-   */
-  function planShots(capture) {
-    var min = Math.max(1, Number(capture.minFrames) || 1);
-    var max = Math.max(min, Number(capture.maxFrames) || min);
-    var actions = Array.isArray(capture.actions) ? capture.actions : [];
-    if (actions.length === 0) {
-      return [{ kind: 'neutral', frames: clamp(PASSIVE_FRAMES, min, max), interval: PASSIVE_INTERVAL, lead: 0 }];
-    }
-    var neutral = max - actions.length >= NEUTRAL_FRAMES + actions.length ? NEUTRAL_FRAMES : 1;
-    var per = clamp(Math.floor((max - neutral) / actions.length), 1, ACTION_FRAMES);
-    // Too few in all: more neutral frames (never more than maxFrames).
-    neutral = clamp(Math.max(neutral, min - per * actions.length), 1, max - per * actions.length);
-    var segments = [{ kind: 'neutral', frames: neutral, interval: PASSIVE_INTERVAL, lead: 800 }];
-    actions.forEach(function (action, i) {
-      segments.push({
-        kind: 'action', action: action, step: i + 1, total: actions.length, frames: per,
-        interval: per > 1 ? Math.round(ACTION_WINDOW / per) : 0, lead: ACTION_LEAD,
-      });
-    });
-    return segments;
+  /** A streamed frame's first 4 bytes: its sequence number, big-endian (docs/capture-api.md). */
+  function frameHeader(seq) {
+    var head = new Uint8Array(4);
+    head[0] = (seq >>> 24) & 255; head[1] = (seq >>> 16) & 255; head[2] = (seq >>> 8) & 255; head[3] = seq & 255;
+    return head;
   }
 
-  /** The number of frames a plan takes. */
-  function frameCount(segments) {
-    return segments.reduce(function (n, s) { return n + s.frames; }, 0);
+  /** The capture's stream URL (ws:// or wss:// like the page) from its path. */
+  function streamUrl(path, location) {
+    return (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + path;
+  }
+
+  /**
+   * When a lockout ends, in the citizen's own time zone and language: "14:05", or with the date
+   * when it is not today. `retryAt` is an ISO string (or epoch seconds or ms); null if unreadable.
+   */
+  function localTime(retryAt, lang, now) {
+    var when = new Date(typeof retryAt === 'number' && retryAt < 1e12 ? retryAt * 1000 : retryAt);
+    if (!isFinite(when.getTime())) return null;
+    var today = new Date(now);
+    var time = when.toLocaleTimeString(lang, { hour: '2-digit', minute: '2-digit' });
+    if (when.toDateString() === today.toDateString()) return time;
+    return when.toLocaleDateString(lang, { weekday: 'long', day: 'numeric', month: 'long' }) + ' ' + time;
   }
 
   /**
@@ -141,7 +117,7 @@
 
   root.Facegate = root.Facegate || {};
   root.Facegate.plan = {
-    planShots: planShots, frameCount: frameCount, createHold: createHold, createHintFilter: createHintFilter, nextDelay: nextDelay, messageFor: messageFor,
+    frameHeader: frameHeader, streamUrl: streamUrl, localTime: localTime, createHold: createHold, createHintFilter: createHintFilter, nextDelay: nextDelay, messageFor: messageFor,
     hintFor: hintFor, actionWords: actionWords, fill: fill, isExpired: isExpired, messagesOf: messagesOf,
   };
 })(globalThis);

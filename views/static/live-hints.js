@@ -7,7 +7,7 @@
   /**
    * Starts watching and returns `stop()`. Options: `camera`, `post(url, formData)` → Promise of
    * `{ ok, status, body }`, `url`, `strings` (the page's messages), `period` and `holdMs` (ms),
-   * `maxTicks`, and the callbacks `onHint(text)`, `onReady()`, `onFatal(res)` (403/404: the sign-in
+   * `maxTicks`, and the callbacks `onHint(text)`, `onQuality(ok)` (every answer: the oval shows it), `onReady()`, `onFatal(res)` (403/404: the sign-in
    * is gone), `onGiveUp()` (maxTicks reached). After a callback that ends it, it stops by itself.
    */
   function watch(o) {
@@ -34,6 +34,7 @@
           return setTimeout(tick, 1000);
         }
         var ok = !!(res.body && res.body.ok);
+        if (o.onQuality) o.onQuality(ok);
         var hint = hints.update(ok ? o.strings.good : P.hintFor(res.body, o.strings));
         if (hint && hint !== shown) { shown = hint; o.onHint(hint); } // announced only when it changes
         if (hold.update(ok, Date.now())) return end(o.onReady);

@@ -262,9 +262,9 @@ describe.each(languages)('enrollment photo review in %s', (lang: Lang) => {
 });
 
 describe('capture-plan.js', () => {
-  type Segment = { kind: string; action?: string; step?: number; total?: number; frames: number; interval: number; lead: number };
   type Plan = {
-    planShots(c: object): Segment[]; frameCount(s: Segment[]): number; createHold(ms: number): { update(ok: boolean, now: number): boolean };
+    frameHeader(seq: number): Uint8Array; streamUrl(path: string, location: { protocol: string; host: string }): string;
+    localTime(retryAt: unknown, lang: string, now: number): string | null; createHold(ms: number): { update(ok: boolean, now: number): boolean };
     createHintFilter(n: number): { update(text: string): string | null };
     nextDelay(started: number, now: number, period: number): number; hintFor(body: object, strings: object): string;
     messageFor(item: object, strings: object): string; actionWords(a: string, strings: object): string; isExpired(e: unknown, now: number): boolean;
@@ -274,30 +274,25 @@ describe('capture-plan.js', () => {
   runInNewContext(readFileSync(new URL('../../../views/static/capture-plan.js', import.meta.url), 'utf8'), sandbox);
   const plan = sandbox.Facegate!.plan;
 
-  it('takes five frames 400 ms apart at substantial without actions', () => {
-    const segments = plan.planShots({ minFrames: 1, maxFrames: 5, actions: [] });
-    expect(segments).toEqual([{ kind: 'neutral', frames: 5, interval: 400, lead: 0 }]);
+  it('heads each streamed frame with its sequence number, 4 bytes big-endian', () => {
+    expect([...plan.frameHeader(0)]).toEqual([0, 0, 0, 0]);
+    expect([...plan.frameHeader(258)]).toEqual([0, 0, 1, 2]);
+    expect([...plan.frameHeader(0x01020304)]).toEqual([1, 2, 3, 4]);
   });
 
-  it('takes neutral frames first, then one window per action in order, at high', () => {
-    const segments = plan.planShots({ minFrames: 3, maxFrames: 16, actions: ['blink', 'turn_left'] });
-    expect(segments.map((s) => [s.kind, s.action, s.step, s.total, s.frames])).toEqual([
-      ['neutral', undefined, undefined, undefined, 2], ['action', 'blink', 1, 2, 7], ['action', 'turn_left', 2, 2, 7],
-    ]);
-    expect(segments[1].interval * segments[1].frames).toBeGreaterThanOrEqual(1500); // the action's window
-    // Frames close enough together to see a turn sweep through the angles between.
-    expect(segments[2].interval).toBeLessThanOrEqual(300);
+  it('opens the stream on the page\'s own host, wss under https', () => {
+    expect(plan.streamUrl('/interaction/u/capture/c/stream', { protocol: 'https:', host: 'id.example.gov' })).toBe('wss://id.example.gov/interaction/u/capture/c/stream');
+    expect(plan.streamUrl('/x', { protocol: 'http:', host: '127.0.0.1:3000' })).toBe('ws://127.0.0.1:3000/x');
   });
 
-  it('takes one turn\'s window at substantial, about 250 ms apart', () => {
-    const segments = plan.planShots({ minFrames: 3, maxFrames: 16, actions: ['turn_right'] });
-    expect(segments.map((s) => [s.kind, s.frames, s.interval])).toEqual([['neutral', 2, 400], ['action', 8, 250]]);
-  });
-
-  it.each([[1, 5], [3, 8], [3, 12], [1, 3], [4, 4]])('stays within minFrames..maxFrames (%i..%i) with two actions', (min, max) => {
-    const n = plan.frameCount(plan.planShots({ minFrames: min, maxFrames: max, actions: ['turn_right', 'blink'] }));
-    expect(n).toBeGreaterThanOrEqual(min);
-    expect(n).toBeLessThanOrEqual(max);
+  it('tells when a lockout ends in local time, with the date when it is not today', () => {
+    const now = new Date(2026, 11, 2, 9, 0).getTime();
+    const later = new Date(2026, 11, 2, 14, 5);
+    expect(plan.localTime(later.toISOString(), 'en', now)).toBe(later.toLocaleTimeString('en', { hour: '2-digit', minute: '2-digit' }));
+    const tomorrow = new Date(2026, 11, 3, 8, 30);
+    expect(plan.localTime(tomorrow.toISOString(), 'fr', now)).toContain(tomorrow.toLocaleDateString('fr', { weekday: 'long', day: 'numeric', month: 'long' }));
+    expect(plan.localTime(Math.floor(later.getTime() / 1000), 'en', now)).toBe(plan.localTime(later.toISOString(), 'en', now));
+    expect(plan.localTime('not a date', 'en', now)).toBeNull();
   });
 
   it('captures only once quality has held for the whole hold time', () => {
