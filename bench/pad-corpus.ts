@@ -241,6 +241,7 @@ export async function selfieCitizen(engine: Pick<FaceEngine, 'analyze'>, dataDir
    * blink: a painted shut frame), then straight again. Every frame has its own sensor noise and a
    * little camera shake (a shift of up to 2 px, a scale within 1 %), as a hand-held phone gives.
    */
+  let shutFrame: Promise<Buffer> | undefined;
   function camera(r: Rng) {
     const calmFrames = video.map((_, i) => i).filter((i) => Math.abs(yawOf(i)) < s.minYawChangeDeg / 2 && Math.abs(noseOf(i)) < s.minNoseShift / 2);
     const queue: Array<number | 'blink'> = [];
@@ -251,9 +252,9 @@ export async function selfieCitizen(engine: Pick<FaceEngine, 'analyze'>, dataDir
       at = Math.max(0, Math.min(calmFrames.length - 1, at + dir));
       return calmFrames[at];
     };
-    // The painted blink is made ahead (it is checked with the engine: slow on a busy machine).
-    const shut = blinkable().then((c) => blinks.get(c[Math.floor(r() * c.length)], r));
-    shut.catch(() => {});
+    // The painted blink, checked with the engine once per process (slow on a busy machine), then
+    // given this camera's own faint noise (new bytes; the lids stay shut: see blinkable()).
+    const shut = async () => sensor(await (shutFrame ??= blinkable().then((c) => blinks.get(c[0], rng(2)))), r, 1.5);
     // Camera shake: zoomed in 2.5 % and cropped back to size, each showing of one video frame at
     // another offset (3 px apart at least), so a frame shown twice is never one picture repeated.
     const shown = new Map<number, number>();
@@ -273,7 +274,7 @@ export async function selfieCitizen(engine: Pick<FaceEngine, 'analyze'>, dataDir
       },
       next: async (): Promise<Buffer> => {
         const f = queue.shift() ?? straight();
-        return f === 'blink' ? shut : sensor(await shake(f), r);
+        return f === 'blink' ? shut() : sensor(await shake(f), r);
       },
     };
   }

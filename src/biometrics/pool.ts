@@ -37,6 +37,7 @@ export async function createEnginePool(config: BiometricsConfig, threads = confi
       if (!result.ok) throw new AppError(result.error.code, result.error.message, result.error.details);
       return result.analysis;
     },
-    close: () => pool.destroy(),
+    // Lets analyses already running finish (a worker stopped mid-inference aborts the process).
+    close: () => pool.close(),
   };
 }

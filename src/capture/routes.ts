@@ -111,9 +111,12 @@ export function createInteractionRouter({ provider, capture, csrf, config, audit
     const body = ctx.request.body as Record<string, unknown> | undefined;
     const started = await capture.start({ interactionUid: d.uid, clientId: a.id, nationalId: body?.nationalId, acr: acrFor(d, a.defaults), ...requester(ctx) });
     // The actions are not told here: the stream's prompts reveal them one at a time.
-    const { actions, ...rest } = started;
+    const { actions, maxFrames: _batch, ...rest } = started;
     ctx.status = 201;
-    ctx.body = { ...rest, steps: actions.length, stream: `${endpoints(d.uid).capture}/${encodeURIComponent(started.captureId)}/stream` };
+    ctx.body = {
+      ...rest, maxFrames: config.capture.stream.maxFrames, steps: actions.length,
+      stream: `${endpoints(d.uid).capture}/${encodeURIComponent(started.captureId)}/stream`,
+    };
   });
 
   // Frames posted in one batch came with the client's own times and order: retired. A capture's

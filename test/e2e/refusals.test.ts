@@ -8,14 +8,15 @@ import * as client from 'openid-client';
 import { acrSubstantial, connectAgency, consentAndReturn, createAgencyKeys, startSignIn, verifyFace, type Agency } from '../helpers/agency.ts';
 import { describeWithData } from '../helpers/data.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
-import { citizenPhoto, liveFrames, warmLiveCitizen } from '../helpers/live.ts';
+import { citizenPhoto, warmLiveCitizen } from '../helpers/live.ts';
 
 describe('protocol refusals', () => {
   let gw: TestGateway;
   let agency: Agency;
 
   beforeAll(async () => {
-    gw = await startTestGateway();
+    // Shorter prompt delays and look-straight step than the defaults: the same protocol, quicker.
+    gw = await startTestGateway({ capture: { stream: { promptDelayMs: [300, 700], neutralMs: 600 } } });
     const keys = await createAgencyKeys('pension-office');
     await gw.registerAgency({ clientId: keys.clientId, jwks: keys.jwks, scopes: ['openid', 'profile', 'national_id'] });
     agency = await connectAgency(gw.issuer, keys);
@@ -98,13 +99,14 @@ describe('protocol refusals', () => {
     it('is refused although the code and PKCE verifier are right', async () => {
       await gw.enroll('LM19800116', citizenPhoto());
       const s = await startSignIn(agency);
-      const { submit } = await verifyFace(s, 'LM19800116', liveFrames);
+      // The live citizen's camera, streamed: it follows the server's prompts.
+      const { submit } = await verifyFace(s, 'LM19800116');
       expect(submit.json).toMatchObject({ status: 'verified' });
       const back = await consentAndReturn(s, (submit.json as { redirectTo: string }).redirectTo);
       await expect(client.authorizationCodeGrant(agency.config, new URL(back.location!), {
         pkceCodeVerifier: s.verifier, expectedNonce: s.nonce, expectedState: s.state,
       })).rejects.toMatchObject({ error: expect.stringMatching(/^invalid_(grant|request|dpop_proof)$/) });
-    });
+    }, 90_000);
   });
 
   it('answers malformed requests to every endpoint with a 4xx, never a 500', async () => {
@@ -119,6 +121,7 @@ describe('protocol refusals', () => {
     const paths = [
       '/request', '/token', '/me', '/token/introspection', '/token/revocation', '/session/end', '/auth', '/jwks',
       '/auth/unknown-uid', '/interaction/unknown', '/interaction/unknown/capture', '/interaction/unknown/capture/x/frames',
+      '/interaction/unknown/capture/x/stream',
       '/interaction/unknown/quality', '/interaction/unknown/verify', '/interaction/unknown/consent', '/interaction/unknown/abort',
       '/demo', '/static/../package.json', '/.well-known/openid-configuration',
     ];
@@ -131,5 +134,10 @@ describe('protocol refusals', () => {
       }
     }
     expect(failures).toEqual([]);
+    // The retired batch path of an unknown interaction is not found (404), like every other path
+    // of it: it does not point to a stream (410 stream_required) before the interaction is known.
+    const frames = await fetch(`${gw.issuer}/interaction/unknown/capture/x/frames`, { method: 'POST', headers: { accept: 'application/json' } });
+    expect(frames.status).toBe(404);
+    expect(await frames.json()).toMatchObject({ error: { code: 'interaction_not_found' } });
   });
 });

@@ -1,7 +1,7 @@
 // End to end with openid-client 6 as an independent agency: discovery → PAR (PKCE, DPoP) →
-// authorization → the interaction through its JSON API with a live citizen's frames (the server's
-// turn performed) → consent → code → token (private_key_jwt, DPoP) → ID token validated →
-// userinfo; then the refusals.
+// authorization → the interaction through its JSON API with a live citizen's camera streamed to
+// the server (the turn its prompt asks for performed) → consent → code → token (private_key_jwt,
+// DPoP) → ID token validated → userinfo; then the refusals.
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { decodeProtectedHeader } from 'jose';
 import * as client from 'openid-client';
@@ -9,7 +9,7 @@ import { acrHigh, acrSubstantial, connectAgency, consentAndReturn, createAgencyK
 import { describeWithData, face } from '../helpers/data.ts';
 import { cameraShot } from '../helpers/derive.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
-import { citizenPhoto, liveFrames, warmLiveCitizen } from '../helpers/live.ts';
+import { citizenPhoto, warmLiveCitizen } from '../helpers/live.ts';
 
 /**
  * `n` shots of one shared photo as a camera would deliver them: re-encoded without its metadata
@@ -29,7 +29,8 @@ describeWithData('sign-in end to end', () => {
   const otherId = 'OB19610804';
 
   beforeAll(async () => {
-    gw = await startTestGateway();
+    // Shorter prompt delays and look-straight step than the defaults: the same protocol, quicker.
+    gw = await startTestGateway({ capture: { stream: { promptDelayMs: [300, 700], neutralMs: 600 } } });
     citizenId = await gw.enroll(nationalId, citizenPhoto());
     await gw.enroll(otherId, face('obama', 'obama_1.jpg'));
     const pensionKeys = await createAgencyKeys('pension-office');
@@ -50,12 +51,22 @@ describeWithData('sign-in end to end', () => {
   it('signs a live citizen in and gives the agency a verified ID token', async () => {
     const s = await startSignIn(pension);
     expect(s.landed.status).toBe(200);
-    const { it: interaction, start, submit, actions } = await verifyFace(s, nationalId, liveFrames);
+    const { it: interaction, start, submit, run, captureId } = await verifyFace(s, nationalId);
     expect(interaction).toMatchObject({ prompt: 'login', acr: acrSubstantial, client: { name: 'Agency pension-office' } });
     expect(start.status).toBe(201);
-    // Substantial asks for one head turn, with high's frame counts.
-    expect(start.json).toMatchObject({ acr: acrSubstantial, actions: [expect.stringMatching(/^turn_(left|right)$/)], minFrames: 3, maxFrames: 16 });
-    expect(actions).toEqual((start.json as { actions: string[] }).actions);
+    // Substantial asks for one head turn, with high's frame counts; the start answer does not say
+    // which: the stream's prompt does.
+    expect(start.json).toMatchObject({
+      captureId, acr: acrSubstantial, steps: 1, minFrames: 3, maxFrames: 16,
+      stream: `${interaction.endpoints.capture}/${encodeURIComponent(captureId)}/stream`,
+    });
+    expect(start.json).not.toHaveProperty('actions');
+    // Look straight, then the one turn the capture was started with (the audit trail keeps it).
+    const started = await gw.database.db('audit_events').where({ type: 'capture.started' }).select();
+    const { actions } = started.map((e) => JSON.parse(e.details) as { captureId: string; actions: string[] }).find((d) => d.captureId === captureId)!;
+    expect(actions).toEqual([expect.stringMatching(/^turn_(left|right)$/)]);
+    expect(run.prompts.map((p) => p.action)).toEqual(['look_straight', ...actions]);
+    expect(run.error).toBeUndefined();
     expect(submit.json).toMatchObject({ status: 'verified', redirectTo: expect.any(String) });
 
     const back = await consentAndReturn(s, (submit.json as { redirectTo: string }).redirectTo);
@@ -87,13 +98,13 @@ describeWithData('sign-in end to end', () => {
     await expect(client.authorizationCodeGrant(pension.config, callback, {
       pkceCodeVerifier: s.verifier, expectedNonce: s.nonce, expectedState: s.state,
     }, undefined, { DPoP: s.DPoP })).rejects.toMatchObject({ error: 'invalid_grant' });
-  });
+  }, 90_000);
 
   it('gives each sector its own pairwise subject and each agency only the scopes it is registered for', async () => {
     const subs: string[] = [];
     for (const agency of [pension, tax, city]) {
       const s = await startSignIn(agency, { scope: 'openid profile' });
-      const { submit } = await verifyFace(s, nationalId, liveFrames);
+      const { submit } = await verifyFace(s, nationalId);
       expect(submit.json).toMatchObject({ status: 'verified' });
       const back = await consentAndReturn(s, (submit.json as { redirectTo: string }).redirectTo);
       const tokens = await client.authorizationCodeGrant(agency.config, new URL(back.location!), {
@@ -104,11 +115,11 @@ describeWithData('sign-in end to end', () => {
     expect(subs[0]).not.toBe(subs[1]);
     expect(subs[2]).toBe(subs[0]);
     await expect(startSignIn(tax, { scope: 'openid national_id' })).rejects.toMatchObject({ error: 'invalid_scope' });
-  });
+  }, 150_000);
 
   it('introspects and revokes the access token, and ends the session on RP-initiated logout', async () => {
     const s = await startSignIn(pension);
-    const { submit } = await verifyFace(s, nationalId, liveFrames);
+    const { submit } = await verifyFace(s, nationalId);
     expect(submit.json).toMatchObject({ status: 'verified' });
     const back = await consentAndReturn(s, (submit.json as { redirectTo: string }).redirectTo);
     const tokens = await client.authorizationCodeGrant(pension.config, new URL(back.location!), {
@@ -128,17 +139,19 @@ describeWithData('sign-in end to end', () => {
     expect(done.status).toBeLessThan(400);
     const after = await startSignIn(pension, { browser: s.browser });
     expect(await interactionJson(after, after.landed.url)).toMatchObject({ prompt: 'login' });
-  });
+  }, 90_000);
 
   it('rejects an impostor and an unknown ID with the same outward answer, and issues no code', async () => {
     // The live citizen, present and cooperative, claims someone else's ID, then an unknown one.
     const impostor = await startSignIn(pension);
-    const a = await verifyFace(impostor, otherId, liveFrames);
+    const a = await verifyFace(impostor, otherId);
     const unknown = await startSignIn(pension);
-    const b = await verifyFace(unknown, 'ZZ00000000', liveFrames);
+    const b = await verifyFace(unknown, 'ZZ00000000');
     expect(a.submit.json).toMatchObject({ status: 'rejected', feedback: [{ code: 'not_verified' }], attemptsLeft: 2 });
     expect(b.submit.json).toEqual(a.submit.json);
     expect(Object.keys(b.start.json as object).sort()).toEqual(Object.keys(a.start.json as object).sort());
+    // The stream of an unknown ID runs as a known one's: look straight, then one prompted turn.
+    for (const { run } of [a, b]) expect(run.prompts.map((p) => p.action)).toEqual(['look_straight', expect.stringMatching(/^turn_(left|right)$/)]);
     expect(a.submit.json).not.toHaveProperty('redirectTo');
     // Inside, both failed on the match, after presence passed: the audit keeps the reason.
     const decided = (await gw.database.db('audit_events').where({ type: 'capture.decided' }).select())
@@ -151,11 +164,13 @@ describeWithData('sign-in end to end', () => {
       // The decision is the failed match: no step-up is recorded for a face that did not pass.
       expect((e as unknown as { risk: { action: string } }).risk.action).not.toBe('step_up');
     }
-  });
+  }, 90_000);
 
   it('asks for a retry with guidance when the frames have no usable face', async () => {
     const s = await startSignIn(pension);
-    const { start, submit } = await verifyFace(s, nationalId, () => shots(face('_group', 'obama_and_biden_2.jpg'), 3));
+    // Three shots sent as they are, whatever the prompts, then the end of the capture: the server
+    // decides on them.
+    const { start, submit } = await verifyFace(s, nationalId, await shots(face('_group', 'obama_and_biden_2.jpg'), 3));
     expect(start.json).toMatchObject({ minFrames: 3 });
     expect(submit.json).toMatchObject({ status: 'retry', feedback: [{ code: 'multiple_faces' }], attemptsLeft: 3 });
   });

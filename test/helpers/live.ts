@@ -18,6 +18,9 @@ const r = rng(20261201);
 export const warmLiveCitizen = async (): Promise<void> => {
   const c = await getCitizen();
   await sensor(c.video[c.base], rng(1)); // the sensor's noise pool, made once (seconds under jest)
+  const cam = c.camera(rng(2)); // and the painted blink, checked with the engine once
+  await cam.follow('blink');
+  await cam.next();
 };
 
 /** The frames a cooperative citizen's camera delivers for `actions` (none: a short natural window). */

@@ -7,7 +7,7 @@ import { cliRunner, lastJson } from '../../helpers/cli.ts';
 import { acrSubstantial, connectAgency, consentAndReturn, createAgencyKeys, startSignIn, verifyFace, type Agency } from '../../helpers/agency.ts';
 import { describeWithData } from '../../helpers/data.ts';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.ts';
-import { citizenPhoto, liveFrames, warmLiveCitizen } from '../../helpers/live.ts';
+import { citizenPhoto, warmLiveCitizen } from '../../helpers/live.ts';
 
 const json = lastJson as (s: string) => any;
 
@@ -31,8 +31,11 @@ describeWithData('sign-in in the audit trail', () => {
 
   beforeAll(async () => {
     // The risk rules' step-ups (thin margins, a photo's EXIF naming an editor) are not what this
-    // file tests: a plain sign-in is.
-    gw = await startTestGateway({ risk: { rules: { thinMatchMargin: 0, thinLivenessMargin: 0, stepUpFlags: [] } } });
+    // file tests: a plain sign-in is. Shorter prompt delays than the defaults keep the stream quick.
+    gw = await startTestGateway({
+      risk: { rules: { thinMatchMargin: 0, thinLivenessMargin: 0, stepUpFlags: [] } },
+      capture: { stream: { promptDelayMs: [300, 700], neutralMs: 600 } },
+    });
     citizenId = await gw.enroll(nationalId, citizenPhoto());
     const keys = await createAgencyKeys('pension-office');
     await gw.registerAgency({ clientId: keys.clientId, jwks: keys.jwks, scopes: ['openid', 'profile', 'national_id'] });
@@ -45,8 +48,8 @@ describeWithData('sign-in in the audit trail', () => {
 
     started = Date.now();
     const s = await startSignIn(pension, { scope: 'openid profile' });
-    // A live citizen: her camera performs the turn the server asks for.
-    const { submit } = await verifyFace(s, nationalId, liveFrames);
+    // A live citizen: her camera, streamed, performs the turn the server's prompt asks for.
+    const { submit } = await verifyFace(s, nationalId);
     if (!(submit.json as { redirectTo?: string }).redirectTo) throw new Error(`sign-in not verified: ${JSON.stringify(submit.json)}`);
     const back = await consentAndReturn(s, (submit.json as { redirectTo: string }).redirectTo);
     const callback = new URL(back.location!);

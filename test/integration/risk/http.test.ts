@@ -11,11 +11,11 @@ import pino from 'pino';
 import { loadConfig } from '../../../config/load.ts';
 import { openDatabase, type Db } from '../../../src/db/knex.ts';
 import { createGateway, type Gateway } from '../../../src/server/gateway.ts';
-import type { ChallengeAction } from '../../../src/capture/flow.ts';
 import { connectAgency, createAgencyKeys, framesBody, interactionJson, startSignIn, verifyFace, type Agency } from '../../helpers/agency.ts';
 import { describeWithData, face } from '../../helpers/data.ts';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.ts';
-import { liveFrames } from '../../helpers/live.ts';
+import { liveCamera, liveFrames, warmLiveCitizen } from '../../helpers/live.ts';
+import type { StreamCamera } from '../../helpers/stream.ts';
 
 describeWithData('risk control over HTTP, two instances', () => {
   let gw: TestGateway;
@@ -29,7 +29,9 @@ describeWithData('risk control over HTTP, two instances', () => {
 
   beforeAll(async () => {
     const risk = { lockout: { maxFailures }, rules: { stepUpAfterIdFailures: 10 }, ip: { startsPerMinute } };
-    gw = await startTestGateway({ risk });
+    // Shorter prompt delays and look-straight step than the defaults: the same protocol, quicker.
+    const capture = { stream: { promptDelayMs: [300, 700], neutralMs: 600 } };
+    gw = await startTestGateway({ risk, capture });
     await gw.enroll('KH19861226', face('kit_harington', 'kit_harington_1.jpg'));
     const keys = await createAgencyKeys('pension-office');
     await gw.registerAgency({ clientId: keys.clientId, jwks: keys.jwks, scopes: ['openid', 'profile'] });
@@ -38,14 +40,21 @@ describeWithData('risk control over HTTP, two instances', () => {
     // trusted proxy (the client IP comes from X-Forwarded-For).
     dbB = openDatabase(gw.database.database);
     const configB = loadConfig({ NODE_ENV: 'test' }, {
-      server: { port: 0, issuer: gw.issuer, trustProxy: true, logLevel: 'silent' }, database: gw.database.database, demo: { enabled: false }, risk,
+      server: { port: 0, issuer: gw.issuer, trustProxy: true, logLevel: 'silent' }, database: gw.database.database, demo: { enabled: false }, risk, capture,
     });
     gatewayB = await createGateway(configB, { logger: pino({ level: 'silent' }), db: dbB, analyzer: gw.gateway.analyzer });
     serverB = createServer(gatewayB.app.callback());
     await new Promise<void>((resolve) => serverB.listen(0, '127.0.0.1', resolve));
     originB = `http://127.0.0.1:${(serverB.address() as AddressInfo).port}`;
   });
+  // The live citizen's camera is made once per file (the selfie video classified): a few seconds.
+  beforeAll(warmLiveCitizen, 180_000);
   afterAll(async () => {
+    // A streamed capture's frames are analysed as they arrive, and a replay is denied without
+    // awaiting those analyses: some may still run on the worker pool when the last test ends, and
+    // closing the pool under a running inference aborts the process (src/biometrics/pool.ts:
+    // close() is piscina's destroy()). Four analyses queued behind them (two workers) let them end.
+    if (gw) await Promise.all(Array.from({ length: 4 }, () => gw.gateway.analyzer.analyze(face('kit_harington', 'kit_harington_1.jpg')).catch(() => undefined)));
     serverB?.closeAllConnections();
     await new Promise<void>((resolve) => (serverB ? serverB.close(() => resolve()) : resolve()));
     await gatewayB?.close();
@@ -56,8 +65,9 @@ describeWithData('risk control over HTTP, two instances', () => {
   it('locks the ID after failures on instance A; instance B answers 429 locked with when to retry', async () => {
     for (let i = 0; i < maxFailures; i++) {
       const s = await startSignIn(agency, { scope: 'openid profile' });
-      // The live citizen claiming Kit Harington's ID: live, but not him.
-      const { submit } = await verifyFace(s, 'KH19861226', liveFrames);
+      // The live citizen claiming Kit Harington's ID: live (her streamed camera follows the
+      // prompts), but not him.
+      const { submit } = await verifyFace(s, 'KH19861226');
       expect(submit.json).toMatchObject({ status: 'rejected', feedback: [{ code: 'not_verified' }] });
     }
     // A new sign-in (same provider state and cookie keys) whose capture start goes to instance B.
@@ -75,7 +85,7 @@ describeWithData('risk control over HTTP, two instances', () => {
     expect(Number(hop.headers.get('retry-after'))).toBeGreaterThan(gw.config.risk.lockout.baseSeconds - 60);
     expect(error.message).toContain(error.retryAt.slice(11, 16));
     expect(error.message).toMatch(/service desk with your ID card/);
-  });
+  }, 90_000);
 
   it('shows the lockout message on a page to a browser; the form without JavaScript asks for the camera instead', async () => {
     const s = await startSignIn(agency, { scope: 'openid profile' });
@@ -120,15 +130,25 @@ describeWithData('risk control over HTTP, two instances', () => {
   });
 
   it('refuses a frame replayed into another sign-in as not_verified, and counts it in /metrics', async () => {
-    // A's frames are the live citizen's (an unknown ID: not_verified); B sends one of them again among new ones.
+    // A's frames are the live citizen's (an unknown ID: not_verified); B sends one of them again
+    // first, then the live citizen's new frames as she follows B's prompts.
     const seen: Uint8Array[] = [];
-    const a = await verifyFace(await startSignIn(agency, { scope: 'openid profile' }), 'ZZ00000042', async (actions: ChallengeAction[]) => {
-      const frames = await liveFrames(actions);
-      seen.push(...frames);
-      return frames;
-    });
-    const b = await verifyFace(await startSignIn(agency, { scope: 'openid profile' }), 'ZZ00000043',
-      async (actions: ChallengeAction[]) => [seen[1], ...(await liveFrames(actions)).slice(1)]);
+    const recording = await liveCamera();
+    const recorder: StreamCamera = {
+      next: async () => { const f = await recording.next(); seen.push(f); return f; },
+      follow: (action) => recording.follow(action),
+    };
+    const a = await verifyFace(await startSignIn(agency, { scope: 'openid profile' }), 'ZZ00000042', recorder);
+    // The frame B replays was received by A's capture (acknowledged).
+    expect(a.run.messages).toContainEqual({ type: 'ack', seq: 1, received: 2 });
+    const live = await liveCamera();
+    let replayed = false;
+    const replayer: StreamCamera = {
+      next: async () => { if (!replayed) { replayed = true; return seen[1]; } return live.next(); },
+      follow: (action) => live.follow(action),
+    };
+    const b = await verifyFace(await startSignIn(agency, { scope: 'openid profile' }), 'ZZ00000043', replayer);
+    expect(b.run.messages).toContainEqual({ type: 'ack', seq: 0, received: 1 });
     expect(b.submit.json).toEqual(a.submit.json);
     expect(b.submit.json).toMatchObject({ status: 'rejected', feedback: [{ code: 'not_verified' }] });
     const metrics = await (await fetch(`${gw.issuer}/metrics`)).text();
@@ -136,5 +156,5 @@ describeWithData('risk control over HTTP, two instances', () => {
     expect(metrics).toMatch(/facegate_lockouts_total\{scope="id",reason="lockout"\} 1/);
     expect(metrics).toMatch(/facegate_risk_decisions_total\{stage="submit",action="deny",reason="replayed_frame"\} 1/);
     expect(metrics).toMatch(/facegate_verification_duration_seconds_count\{result="failure"\} [1-9]/);
-  });
+  }, 90_000);
 });
