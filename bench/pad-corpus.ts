@@ -222,6 +222,15 @@ export async function selfieCitizen(engine: Pick<FaceEngine, 'analyze'>, dataDir
         const free = paths[a].filter((i) => !used.has(i));
         const stride = Math.max(step, Math.ceil(free.length / share));
         const path = every(free, stride, Math.floor(r() * stride));
+        // Turned slowly, as the page asks: the way to the peak shows at least one frame between
+        // neutral and turned (thinning may have skipped them all): the one nearest half the peak.
+        const dir = a === 'turn_right' ? 1 : -1;
+        const peak = Math.max(...path.map((i) => dir * yawOf(i)));
+        const between = (i: number) => dir * yawOf(i) >= Math.max(s.sweepLow * peak, s.minYawChangeDeg / 2) && dir * yawOf(i) <= s.sweepHigh * peak;
+        if (!path.some(between)) {
+          const mid = free.filter(between).sort((x, y) => Math.abs(dir * yawOf(x) - peak / 2) - Math.abs(dir * yawOf(y) - peak / 2))[0];
+          if (mid !== undefined) path.splice(path.findIndex((i) => i > mid) < 0 ? path.length : path.findIndex((i) => i > mid), 0, mid);
+        }
         path.forEach((i) => used.add(i));
         frames.push(...path);
       }
@@ -242,6 +251,12 @@ export async function selfieCitizen(engine: Pick<FaceEngine, 'analyze'>, dataDir
    * little camera shake (a shift of up to 2 px, a scale within 1 %), as a hand-held phone gives.
    */
   let shutFrame: Promise<Buffer> | undefined;
+  /**
+   * The camera's sensor noise (sigma, gray levels): a decent phone in fair light. The liveness
+   * model is sensitive to noise: at 3 (the bench:pad corpus) about 1 genuine frame in 4 reads not
+   * live, at 2 about 1 in 8 (docs/calibration.md).
+   */
+  const CAMERA_NOISE = 2;
   function camera(r: Rng) {
     const calmFrames = video.map((_, i) => i).filter((i) => Math.abs(yawOf(i)) < s.minYawChangeDeg / 2 && Math.abs(noseOf(i)) < s.minNoseShift / 2);
     const queue: Array<number | 'blink'> = [];
@@ -255,15 +270,16 @@ export async function selfieCitizen(engine: Pick<FaceEngine, 'analyze'>, dataDir
     // The painted blink, checked with the engine once per process (slow on a busy machine), then
     // given this camera's own faint noise (new bytes; the lids stay shut: see blinkable()).
     const shut = async () => sensor(await (shutFrame ??= blinkable().then((c) => blinks.get(c[0], rng(2)))), r, 1.5);
-    // Camera shake: zoomed in 2.5 % and cropped back to size, each showing of one video frame at
-    // another offset (3 px apart at least), so a frame shown twice is never one picture repeated.
+    // Camera shake: zoomed in 4 % and cropped back to size, each showing of one video frame at
+    // another offset on a 3 px grid (63 of them), so a frame shown twice is never one picture repeated.
     const shown = new Map<number, number>();
     const shake = async (i: number) => {
       const n = shown.get(i) ?? 0;
       shown.set(i, n + 1);
       const { W, H } = await dims(video[i]);
-      const w = Math.round(W * 1.025), h = Math.round(H * 1.025);
-      const left = (3 * n + Math.floor(r() * 2)) % (w - W), top = (5 * n + Math.floor(r() * 2)) % (h - H);
+      const w = Math.round(W * 1.04), h = Math.round(H * 1.04);
+      const across = Math.floor((w - W) / 3), down = Math.floor((h - H) / 3);
+      const left = 3 * (n % across), top = 3 * (Math.floor(n / across) % down);
       return sharp(video[i]).resize(w, h).extract({ left, top, width: W, height: H }).jpeg({ quality: 95 }).toBuffer();
     };
     return {
@@ -274,7 +290,7 @@ export async function selfieCitizen(engine: Pick<FaceEngine, 'analyze'>, dataDir
       },
       next: async (): Promise<Buffer> => {
         const f = queue.shift() ?? straight();
-        return f === 'blink' ? shut() : sensor(await shake(f), r);
+        return f === 'blink' ? shut() : sensor(await shake(f), r, CAMERA_NOISE);
       },
     };
   }

@@ -86,7 +86,7 @@ export const configSchema = z.object({
       repeatMotion: z.number().min(0).default(0.008).describe('Two frames closer than this (and alike in embedding) are one picture repeated: a loop or a still played as a camera'),
       minLiveFrames: z.number().int().min(1).default(2).describe('Frames that must pass passive liveness on their own in a challenge (besides the median and share rules)'),
       sweepLow: z.number().min(0).max(1).default(0.2).describe('A turn must show a frame between the neutral pose and its peak at least this fraction of the peak\'s yaw change…'),
-      sweepHigh: z.number().min(0).max(1).default(0.85).describe('…and at most this fraction (a real head sweeps through the angles in between; frames picked from photos jump)'),
+      sweepHigh: z.number().min(0).max(1).default(0.75).describe('…and at most this fraction (a real head sweeps through the angles in between; frames picked from photos jump)'),
       blinkMaxFrames: z.number().int().min(1).default(3).describe('A blink must reopen within this many frames after the closed one'),
     }).prefault({}).describe('The active liveness challenge (LoA high, a risk step-up, and substantial\'s turn)'),
     stream: z.object({
@@ -97,10 +97,10 @@ export const configSchema = z.object({
       maxCaptureBytes: z.number().int().min(1024).default(12 * 1024 * 1024).describe('Bytes one streamed capture takes at most'),
       maxStreamsPerIp: z.number().int().min(1).default(4).describe('Streams open at once from one client IP, per instance'),
       startTimeoutMs: z.number().int().min(100).default(10_000).describe('Time from opening the stream to its start message'),
-      neutralMs: z.number().int().min(0).default(1000).describe('The look-straight step: at least this long and stream.neutralFrames frames before the first prompt'),
+      neutralMs: z.number().int().min(0).default(800).describe('The look-straight step: at least this long and stream.neutralFrames frames before the first prompt'),
       neutralFrames: z.number().int().min(1).default(3).describe('Frames of the look-straight step before the first prompt (and the whole capture when it has no action)'),
-      promptDelayMs: z.tuple([z.number().int().min(0), z.number().int().min(0)]).default([600, 1500]).describe('Each prompt is sent after a random delay in this range (ms) once the previous step ended: a client cannot know when'),
-      settleFrames: z.number().int().min(0).default(3).describe('Frames taken after an action was seen before the next step (the head coming back, the eyes reopening)'),
+      promptDelayMs: z.tuple([z.number().int().min(0), z.number().int().min(0)]).default([500, 1200]).describe('Each prompt is sent after a random delay in this range (ms) once the previous step ended: a client cannot know when'),
+      settleFrames: z.number().int().min(0).default(2).describe('Frames taken after an action was seen before the next step (the head coming back, the eyes reopening)'),
       deadlineMs: z.number().int().min(1000).default(30_000).describe('The whole streamed capture must end within this; then the server decides on the frames it has'),
     }).prefault({}).describe('Streamed captures (docs/capture-api.md): the server stamps each frame\'s arrival and times the prompts'),
     presence: z.object({

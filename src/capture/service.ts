@@ -22,7 +22,7 @@ import type { Sealer } from '../shared/sealed.ts';
 import type { CheckResult } from './checks.ts';
 import { decide } from './decide.ts';
 import { sameSize } from './presence.ts';
-import { applyEvent, assertOpen, attemptsLeft, type CaptureEvent, type CaptureFlow, type ChallengeAction } from './flow.ts';
+import { applyEvent, assertOpen, attemptsLeft, currentState, type CaptureEvent, type CaptureFlow, type ChallengeAction } from './flow.ts';
 import { claimFlow, countFlows, insertFlow, loadFlow, saveFlow } from './store.ts';
 
 export type Feedback = { code: ErrorCode; message: string };
@@ -301,13 +301,28 @@ export function createCaptureService(deps: CaptureDeps) {
     return finish('verified', undefined, risk, extra);
   }
 
+  /**
+   * A streamed capture left before its verdict after an action was prompted: one submission of
+   * the flow is spent (so the prompts cannot be probed without limit), and the audit says so.
+   */
+  async function abandon(input: { interactionUid: string; captureId: string; prompted: number } & Requester): Promise<void> {
+    const loaded = await loadFlow(db, input.captureId, input.interactionUid);
+    if (currentState(loaded, clock()) !== 'open') return;
+    const flow = await claimFlow(db, loaded, clock());
+    await saveFlow(db, flow, applyEvent(flow, { type: 'retry' }, clock(), flowLimits), { abandoned: true });
+    await audit({
+      interactionUid: flow.interactionUid, clientId: flow.clientId ?? undefined, citizenId: flow.citizenId, ...who(input),
+      type: 'capture.abandoned', outcome: 'failure', details: { captureId: flow.id, prompted: input.prompted },
+    });
+  }
+
   /** Cheap preview for live guidance: detection, landmarks and quality only. */
   async function preview(frame: Uint8Array): Promise<{ ok: boolean; feedback: Feedback[] }> {
     const a = await analyzer.analyze(frame, { grade: 'capture', embed: false, liveness: false });
     return { ok: a.quality.ok, feedback: a.quality.codes.slice(0, 3).map(feedbackOf) };
   }
 
-  return { start, open, submit, preview };
+  return { start, open, submit, abandon, preview };
 }
 
 export type CaptureService = ReturnType<typeof createCaptureService>;

@@ -38,7 +38,7 @@ export type StreamContext = {
 } & Requester;
 
 export type StreamDeps = {
-  capture: Pick<CaptureService, 'open' | 'submit'>; analyzer: Pick<FaceAnalyzer, 'analyze'>; config: Readonly<Config>;
+  capture: Pick<CaptureService, 'open' | 'submit' | 'abandon'>; analyzer: Pick<FaceAnalyzer, 'analyze'>; config: Readonly<Config>;
   clock?: () => number;
   /** Timers (tests may pass their own). */
   setTimer?: (fn: () => void, ms: number) => { cancel(): void };
@@ -79,7 +79,8 @@ export function createStreamHub(deps: StreamDeps) {
       busy.delete(ctx.captureId);
     };
     const live = liveCapture(socket, ctx, deps, release);
-    return { message: live.message, closed: () => { live.closed(); release(); } };
+    // A capture being decided stays busy until its decision is in (end() releases it then).
+    return { message: live.message, closed: () => { if (!live.closed()) release(); } };
   }
 
   return { accept, open: () => [...perIp.values()].reduce((a, b) => a + b, 0) };
@@ -177,7 +178,7 @@ function liveCapture(socket: StreamSocket, ctx: StreamContext, deps: StreamDeps,
     // Analysed on the worker pool now; the decision awaits the same promise.
     const analysis = analyzer.analyze(jpeg, { grade: 'capture' });
     analyses.push(analysis);
-    analysis.then((a) => { analysed[i] = a; advance(); }, () => { analysed[i] = null; });
+    analysis.then((a) => { analysed[i] = a; advance(); }, () => { analysed[i] = null; advance(); });
     send({ type: 'ack', seq, received: frames.length });
     if (frames.length >= s.maxFrames) return finish();
     advance();
@@ -251,9 +252,13 @@ function liveCapture(socket: StreamSocket, ctx: StreamContext, deps: StreamDeps,
     try {
       // Rejections are read by the decision; these handlers only keep them from going unhandled.
       for (const a of analyses) a.catch(() => {});
+      await Promise.allSettled(analyses);
+      // Frames before the first one that passed the quality gate are the citizen getting into
+      // view (what the hints were for): the decision starts there. None passed: all are judged.
+      const from = Math.max(0, neutralFrame());
       result = await capture.submit({
-        interactionUid: ctx.interactionUid, captureId: ctx.captureId, frames, arrivals, prompts: actions.length ? prompts : undefined, analyses,
-        ip: ctx.ip, userAgent: ctx.userAgent,
+        interactionUid: ctx.interactionUid, captureId: ctx.captureId, frames: frames.slice(from), arrivals: arrivals.slice(from),
+        prompts: actions.length ? prompts : undefined, analyses: analyses.slice(from), ip: ctx.ip, userAgent: ctx.userAgent,
       });
     } catch (err) {
       return refuse(err);
@@ -264,7 +269,8 @@ function liveCapture(socket: StreamSocket, ctx: StreamContext, deps: StreamDeps,
     } catch (err) {
       return refuse(err);
     }
-    const stepUp = result.actions?.length ? { steps: result.actions.length } : undefined;
+    // A step-up only while the capture stays open (on its last submission it is rejected instead).
+    const stepUp = result.status === 'retry' && result.actions?.length ? { steps: result.actions.length } : undefined;
     send({ type: 'verdict', status: result.status, feedback: result.feedback, attemptsLeft: result.attemptsLeft, ...(stepUp ? { stepUp } : {}), ...(redirectTo ? { redirectTo } : {}) });
     end(1000, 'verdict');
   }
@@ -281,20 +287,29 @@ function liveCapture(socket: StreamSocket, ctx: StreamContext, deps: StreamDeps,
     const m = parsed as { type?: unknown; csrf?: unknown } | undefined;
     if (m?.type === 'start' && phase === 'waiting_start') return void start(m.csrf);
     // The client has no more frames (its camera stopped): the decision on what arrived, now.
+    if (m?.type === 'end' && phase === 'checking') return; // the decision is already running
     if (m?.type === 'end' && (phase === 'neutral' || phase === 'pausing' || phase === 'step')) return void finish();
     fault('invalid_input', 'unknown or unexpected message');
   }
 
   return {
     message,
-    /** The client went away: nothing is submitted, the analyses already running finish unread. */
-    closed() {
+    /**
+     * The client went away. Before the decision: nothing is submitted (the analyses running finish
+     * unread), and once an action was prompted the flow spends a submission (service abandon()).
+     * While deciding: the decision goes on and counts. True while it is still being decided.
+     */
+    closed(): boolean {
       for (const a of analyses) a.catch(() => {});
+      if (phase === 'checking') return true;
       if (phase !== 'ended') {
+        const prompted = prompts.length;
         phase = 'ended';
         for (const t of timers) t.cancel();
         startTimeout.cancel();
+        if (prompted) capture.abandon({ interactionUid: ctx.interactionUid, captureId: ctx.captureId, prompted, ip: ctx.ip, userAgent: ctx.userAgent }).catch(() => {});
       }
+      return false;
     },
   };
 }

@@ -1,5 +1,6 @@
-// LoA high end to end: the server picks random actions, the citizen's frames must perform them in
-// order (head turns measured on the landmarks, a blink as closed eyes after open ones), passive
+// LoA high end to end: the server picks random actions and prompts them one at a time over the
+// capture's stream, after random delays; the citizen's frames must perform each after its prompt,
+// in order (head turns measured on the landmarks, a blink as closed eyes after open ones), passive
 // liveness and the match at the high threshold on the neutral frames, same person throughout.
 // Frames come from the shared selfie video of a real person (and one with eyelids painted shut).
 import { readFileSync } from 'node:fs';
@@ -8,17 +9,19 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import * as client from 'openid-client';
 import { splitMjpeg } from '../../src/biometrics/mjpeg.ts';
 import { decide } from '../../src/capture/decide.ts';
-import type { CaptureFlow } from '../../src/capture/flow.ts';
+import type { CaptureFlow, ChallengeAction } from '../../src/capture/flow.ts';
 import { embeddingModelId, loadTemplate } from '../../src/registry/templates.ts';
 import { createSealer } from '../../src/shared/sealed.ts';
-import { acrHigh, acrSubstantial, connectAgency, consentAndReturn, createAgencyKeys, framesBody, interactionJson, startSignIn, type Agency, type SignIn } from '../helpers/agency.ts';
+import { acrHigh, acrSubstantial, connectAgency, consentAndReturn, createAgencyKeys, startSignIn, verifyFace, type Agency } from '../helpers/agency.ts';
 import { dataDir, describeWithData, face } from '../helpers/data.ts';
 import { closeEyes, freshBytes } from '../helpers/derive.ts';
 import { config as engineConfig, getEngine } from '../helpers/engine.ts';
-import { liveFrames, warmLiveCitizen } from '../helpers/live.ts';
+import { liveCamera, liveFrames, warmLiveCitizen } from '../helpers/live.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import type { StreamCamera } from '../helpers/stream.ts';
 
-type Action = 'blink' | 'turn_left' | 'turn_right';
+type Action = ChallengeAction;
+type Checks = Array<{ name: string; reason?: string }>;
 
 describeWithData('sign-in at LoA high', () => {
   let gw: TestGateway;
@@ -29,19 +32,44 @@ describeWithData('sign-in at LoA high', () => {
 
   // Frames of the selfie video, as `npm run eval:video` measures them (docs/calibration.md): 31 and
   // 32 look straight; 10-13 have the head turned to the picture's left (the citizen's right); 36-39
-  // to the picture's right (the citizen's left). A cooperative citizen: two frames looking straight,
-  // then four frames per action. The video has no blink: eyelids painted shut on a straight frame.
+  // to the picture's right (the citizen's left). The video has no blink: eyelids painted shut on a
+  // straight frame.
   const neutral = () => [video[31], video[32]];
   const perform: Record<Action, () => Buffer[]> = {
     turn_right: () => [video[10], video[11], video[12], video[13]],
     turn_left: () => [video[36], video[37], video[38], video[39]],
     blink: () => [blink],
   };
-  const sequence = (actions: Action[]) => [...neutral(), ...actions.flatMap((a) => perform[a]())];
   /** Capture times (epoch ms) 400 ms apart, as the page takes them. */
   const times = (n: number) => Array.from({ length: n }, (_, i) => Date.now() - (n - i) * 400);
   // Each frame sent gets new bytes (the pixels stay): the same bytes again are refused as a replay.
   const shot = freshBytes;
+
+  /**
+   * A recording of the citizen re-ordered to the prompts as they come: its straight frames until
+   * a prompt, then the frames picked from it for that action (they jump to the pose instead of
+   * sweeping through it), then straight again. Each frame new bytes.
+   */
+  const recording = (): StreamCamera => {
+    const queue: Buffer[] = [];
+    let k = 0;
+    return {
+      next: async () => shot(queue.shift() ?? neutral()[k++ % 2]),
+      follow: (a) => { queue.length = 0; queue.push(...perform[a]()); },
+    };
+  };
+
+  /** The newest capture.decided audit row: what the decision read, never shown to the client. */
+  const lastDecision = async () => {
+    const row = await gw.database.db('audit_events').where({ type: 'capture.decided' }).orderBy('id', 'desc').first();
+    return JSON.parse(row.details) as { captureId: string; status: string; checks: Checks };
+  };
+  /** The actions a capture was started with (the audit trail keeps them; the client is not told). */
+  const actionsOf = async (captureId: string) => {
+    const rows = await gw.database.db('audit_events').where({ type: 'capture.started' }).select();
+    return rows.map((e) => JSON.parse(e.details) as { captureId: string; actions: Action[] }).find((d) => d.captureId === captureId)!.actions;
+  };
+  const signIn = () => startSignIn(agency, { acr: acrHigh, scope: 'openid profile' });
 
   beforeAll(async () => {
     video = splitMjpeg(readFileSync(join(dataDir, 'video', 'lin_manuel_miranda_selfie.mjpeg'))).map((f) => Buffer.from(f));
@@ -50,7 +78,8 @@ describeWithData('sign-in at LoA high', () => {
       blink = await closeEyes(video[i], (await engine.analyze(video[i])).face!.landmarks);
       if (Math.max(...(await engine.analyze(blink)).face!.eyesOpen) < engineConfig.capture.challenge.eyesClosedBelow) break;
     }
-    gw = await startTestGateway();
+    // Shorter prompt delays and look-straight step than the defaults: the same protocol, quicker.
+    gw = await startTestGateway({ capture: { stream: { promptDelayMs: [300, 700], neutralMs: 600, deadlineMs: 20_000 } } });
     await gw.enroll(nationalId, face('lin_manuel_miranda', 'lin_manuel_miranda_1.png'));
     const keys = await createAgencyKeys('police-eid');
     await gw.registerAgency({ clientId: keys.clientId, jwks: keys.jwks, scopes: ['openid', 'profile'] });
@@ -59,30 +88,21 @@ describeWithData('sign-in at LoA high', () => {
   }, 180_000);
   afterAll(() => gw?.close());
 
-  async function capture(s: SignIn) {
-    const it1 = await interactionJson(s, s.landed.url);
-    const start = await s.browser.request(`${gw.issuer}${it1.endpoints.capture}`, {
-      method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': it1.csrf },
-      body: JSON.stringify({ nationalId }),
-    });
-    const started = start.json as { captureId: string; actions: Action[]; minFrames: number; maxFrames: number; acr: string };
-    const send = (frames: Buffer[]) => s.browser.request(`${gw.issuer}${it1.endpoints.capture}/${started.captureId}/frames`, {
-      method: 'POST', headers: { accept: 'application/json', 'x-csrf-token': it1.csrf }, body: framesBody(frames.map(shot), 'image/jpeg', times(frames.length)),
-    });
-    return { started, send };
-  }
+  it('verifies a citizen who performs the random actions as prompted, and the ID token says high', async () => {
+    const s = await signIn();
+    // The live citizen: straight until a prompt, each turn swept out and back as filmed, a blink that reopens.
+    const { start, run, submit, captureId } = await verifyFace(s, nationalId);
+    expect(start.json).toMatchObject({ acr: acrHigh, minFrames: 3, steps: 2 });
+    expect(start.json).not.toHaveProperty('actions');
+    const actions = await actionsOf(captureId);
+    expect(actions).toHaveLength(2);
+    expect(new Set(actions).size).toBe(2);
+    // Each action is revealed by its own prompt, in the capture's order, after the look-straight step.
+    expect(run.prompts.map((p) => p.action)).toEqual(['look_straight', ...actions]);
+    expect(run.error).toBeUndefined();
+    expect(submit.json).toMatchObject({ status: 'verified', redirectTo: expect.any(String) });
 
-  it('verifies a citizen who performs the random actions, and the ID token says high', async () => {
-    const s = await startSignIn(agency, { acr: acrHigh, scope: 'openid profile' });
-    const { started, send } = await capture(s);
-    expect(started).toMatchObject({ acr: acrHigh, minFrames: 3 });
-    expect(started.actions.length).toBe(2);
-    expect(new Set(started.actions).size).toBe(2);
-    // The live citizen: each turn swept out and back as filmed, a blink that reopens.
-    const answer = await send(await liveFrames(started.actions));
-    expect(answer.json).toMatchObject({ status: 'verified' });
-
-    const back2 = await consentAndReturn(s, (answer.json as { redirectTo: string }).redirectTo);
+    const back2 = await consentAndReturn(s, (submit.json as { redirectTo: string }).redirectTo!);
     const tokens = await client.authorizationCodeGrant(agency.config, new URL(back2.location!), {
       pkceCodeVerifier: s.verifier, expectedNonce: s.nonce, expectedState: s.state,
     }, undefined, { DPoP: s.DPoP });
@@ -91,7 +111,7 @@ describeWithData('sign-in at LoA high', () => {
     // A session at high also answers a request for substantial without a new face check.
     const lower = await startSignIn(agency, { browser: s.browser, acr: acrSubstantial, scope: 'openid profile' });
     expect(lower.landed.location ?? '').toContain(agency.redirectUri);
-  });
+  }, 90_000);
 
   it('accepts every order of every pair of actions the server may pick', async () => {
     const engine = await getEngine();
@@ -111,43 +131,68 @@ describeWithData('sign-in at LoA high', () => {
     }
   }, 120_000);
 
-  it('refuses a recording re-ordered to the actions: frames picked for their pose jump instead of sweeping', async () => {
-    const s = await startSignIn(agency, { acr: acrHigh, scope: 'openid profile' });
-    const { started, send } = await capture(s);
-    const answer = await send(sequence(started.actions));
-    expect(answer.json).not.toMatchObject({ status: 'verified' });
-  });
+  it('refuses a recording re-ordered to the prompts: frames picked for their pose, played after each prompt', async () => {
+    const s = await signIn();
+    const { run, submit, captureId } = await verifyFace(s, nationalId, recording());
+    // The recording did follow the prompts: both actions were asked for and shown after their prompt.
+    expect(run.prompts.map((p) => p.action)).toEqual(['look_straight', ...await actionsOf(captureId)]);
+    expect(submit.json).toMatchObject({ status: 'rejected', feedback: [{ code: 'not_live' }], attemptsLeft: 2 });
+    // Presence fails first: a recording holds straight longer than its straight frames last, and
+    // shows one of them again (new bytes, the same picture).
+    const decided = await lastDecision();
+    expect(decided.captureId).toBe(captureId);
+    expect(decided.checks.at(-1)).toMatchObject({ name: 'fresh', reason: 'repeated_frames' });
+  }, 90_000);
 
-  it('asks for a retry when the actions come in the wrong order', async () => {
-    const s = await startSignIn(agency, { acr: acrHigh, scope: 'openid profile' });
-    const { started, send } = await capture(s);
-    const answer = await send(await liveFrames([...started.actions].reverse()));
-    expect(answer.json).toMatchObject({ status: 'retry', feedback: [{ code: 'challenge_failed' }] });
-  });
+  it('asks for a retry when the citizen performs the actions in the wrong order', async () => {
+    const s = await signIn();
+    const cam = await liveCamera();
+    let actions: Action[] | undefined;
+    const uid = new URL(s.landed.url).pathname.split('/')[2];
+    // This client knows the actions (here from the server's own record) and performs them in the
+    // reverse order: at the first prompt, the second action. Then its camera stops (the stream's
+    // end message), rather than film the citizen looking straight until the action's window is over.
+    let left = Infinity;
+    const camera: StreamCamera = {
+      next: async () => (left-- > 0 ? cam.next() : undefined),
+      follow: async (prompted) => {
+        actions ??= JSON.parse((await gw.database.db('capture_sessions').where({ interaction_uid: uid }).first()).actions) as Action[];
+        const performed = actions[actions.length - 1 - actions.indexOf(prompted)];
+        await cam.follow(performed);
+        left = performed === 'blink' ? 4 : 16;
+      },
+    };
+    const { run, submit } = await verifyFace(s, nationalId, camera);
+    expect(submit.json).toMatchObject({ status: 'retry', feedback: [{ code: 'challenge_failed' }] });
+    // The first action was never shown: the server did not move on to the second prompt.
+    expect(run.prompts.map((p) => p.action)).toEqual(['look_straight', actions![0]]);
+    expect((await lastDecision()).checks.at(-1)).toMatchObject({ name: 'challenge', reason: expect.stringMatching(/^(unrequested_action|action_not_seen)$/) });
+  }, 90_000);
 
   it('refuses one still photo sent again and again: the same bytes twice are a replay', async () => {
-    const s = await startSignIn(agency, { acr: acrHigh, scope: 'openid profile' });
-    const { send } = await capture(s);
-    const answer = await send(Array.from({ length: 6 }, () => face('lin_manuel_miranda', 'lin_manuel_miranda_1.png')));
-    expect(answer.json).toMatchObject({ status: 'rejected', feedback: [{ code: 'not_verified' }], attemptsLeft: 2 });
-  });
+    const s = await signIn();
+    const { submit } = await verifyFace(s, nationalId, Array.from({ length: 6 }, () => face('lin_manuel_miranda', 'lin_manuel_miranda_1.png')));
+    expect(submit.json).toMatchObject({ status: 'rejected', feedback: [{ code: 'not_verified' }], attemptsLeft: 2 });
+    // Refused on the bytes, before the face engine ran: no check was made.
+    const decided = await lastDecision() as Awaited<ReturnType<typeof lastDecision>> & { signals: { flags: string[] }; risk: { action: string } };
+    expect(decided).toMatchObject({ risk: { action: 'deny' }, signals: { flags: expect.arrayContaining(['duplicate_frame']) } });
+    expect(decided.checks).toBeUndefined();
+  }, 90_000);
 
   it('refuses a still picture played as the camera, each copy with new bytes: not live', async () => {
-    const s = await startSignIn(agency, { acr: acrHigh, scope: 'openid profile' });
-    const { started, send } = await capture(s);
-    const answer = await send(Array.from({ length: 6 }, () => video[31]));
-    expect(answer.json).toMatchObject({ status: 'rejected', feedback: [{ code: 'not_verified' }], attemptsLeft: 2 });
-    const row = await gw.database.db('audit_events').where({ type: 'capture.decided' }).orderBy('id', 'desc').first();
-    const details = JSON.parse(row.details) as { captureId: string; checks: Array<{ name: string; reason?: string }> };
-    expect(details.captureId).toBe(started.captureId);
+    const s = await signIn();
+    const { submit, captureId } = await verifyFace(s, nationalId, Array.from({ length: 6 }, () => shot(video[31])));
+    expect(submit.json).toMatchObject({ status: 'rejected', feedback: [{ code: 'not_live' }], attemptsLeft: 2 });
+    const details = await lastDecision();
+    expect(details.captureId).toBe(captureId);
     expect(details.checks.at(-1)).toMatchObject({ name: 'fresh', reason: 'repeated_frames' });
-  });
+  }, 90_000);
 
-  it('refuses fewer frames than the challenge needs', async () => {
-    const s = await startSignIn(agency, { acr: acrHigh, scope: 'openid profile' });
-    const { send } = await capture(s);
-    const answer = await send(neutral());
-    expect(answer.status).toBe(400);
-    expect((answer.json as { error: { code: string } }).error.code).toBe('too_few_frames');
-  });
+  it('refuses a stream that ends with fewer frames than the challenge needs', async () => {
+    const s = await signIn();
+    const { submit, start } = await verifyFace(s, nationalId, neutral().map(shot));
+    expect((start.json as { minFrames: number }).minFrames).toBeGreaterThan(neutral().length);
+    expect(submit.status).toBe(400);
+    expect((submit.json as { error: { code: string } }).error.code).toBe('too_few_frames');
+  }, 60_000);
 });

@@ -57,7 +57,7 @@ describeWithData('sign-in end to end', () => {
     // Substantial asks for one head turn, with high's frame counts; the start answer does not say
     // which: the stream's prompt does.
     expect(start.json).toMatchObject({
-      captureId, acr: acrSubstantial, steps: 1, minFrames: 3, maxFrames: 16,
+      captureId, acr: acrSubstantial, steps: 1, minFrames: 3, maxFrames: gw.config.capture.stream.maxFrames,
       stream: `${interaction.endpoints.capture}/${encodeURIComponent(captureId)}/stream`,
     });
     expect(start.json).not.toHaveProperty('actions');

@@ -5,7 +5,7 @@ import { exportJWK, generateKeyPair, type CryptoKey } from 'jose';
 import * as client from 'openid-client';
 import { createBrowser, type Hop } from './browser.ts';
 import { liveCamera } from './live.ts';
-import { runStream, scripted, streamUrl, type StreamCamera } from './stream.ts';
+import { runStream, scripted, streamUrl, type StreamCamera, type StreamRun } from './stream.ts';
 
 export const acrSubstantial = 'http://eidas.europa.eu/LoA/substantial';
 export const acrHigh = 'http://eidas.europa.eu/LoA/high';
@@ -77,6 +77,12 @@ export async function verifyFace(s: SignIn, nationalId: string, camera?: Uint8Ar
     body: JSON.stringify({ nationalId }),
   });
   const { captureId } = start.json as { captureId: string };
+  // A refused start (a lockout…) is the answer: no stream to open.
+  if (start.status !== 201) {
+    const error = (start.json as { error: { code: keyof typeof errorCatalogue; message: string; retryAt?: string } }).error;
+    const refused = { messages: [], prompts: [], closed: { code: 0, reason: 'start refused' }, error: { type: 'error' as const, ...error } };
+    return { it, start, run: refused as StreamRun, submit: { status: start.status, json: { error } }, captureId, stream: async () => ({ run: refused as StreamRun, submit: { status: start.status, json: { error } } }) };
+  }
   const stream = async (cam?: Uint8Array[] | StreamCamera) => {
     const run = await runStream({
       url: streamUrl(s.issuer, it.endpoints.capture, captureId), origin: s.issuer, cookie: cookieOf(s), csrf: it.csrf,

@@ -4,13 +4,12 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, it } from '@jest/globals';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { useCanvasCamera, type CanvasCamera } from './canvas-camera.ts';
+import { baseArgs, chromiumPath } from './chromium-path.ts';
+
+export { chromiumPath };
 import { hasData, dataDir } from './data.ts';
 
-/**
- * Where Debian installs Chromium (`apt-get install chromium`); no browser is downloaded.
- * FACEGATE_CHROMIUM names another Chromium binary (a different distribution's path).
- */
-export const chromiumPath = process.env.FACEGATE_CHROMIUM || '/usr/bin/chromium';
 export const hasChromium = existsSync(chromiumPath);
 /** `FACEGATE_BROWSER_TESTS=required` (CI): a missing Chromium fails the browser tests instead of skipping them. */
 export const browserTestsRequired = process.env.FACEGATE_BROWSER_TESTS === 'required';
@@ -61,11 +60,7 @@ export type LaunchOptions = {
   canvas?: CanvasCamera;
 };
 
-/**
- * What draws the canvas camera: `next(action)` gives the frame to show after the page took one
- * (`action`: the instruction the page shows now, #challenge[data-action], or '' for none).
- */
-export type CanvasCamera = { next(action: string): Promise<Uint8Array> };
+export type { CanvasCamera } from './canvas-camera.ts';
 
 /** A browser for one test: its page, what went wrong on it so far, and `close()`. */
 export type TestBrowser = {
@@ -77,12 +72,7 @@ export type TestBrowser = {
   close(): Promise<void>;
 };
 
-// playwright adds --headless (headless: true) and its own fresh --user-data-dir.
-const baseArgs = [
-  '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-  '--disable-component-update', '--disable-quic', '--no-first-run', '--disable-sync', '--disable-default-apps',
-  '--disable-extensions', '--mute-audio',
-];
+
 
 /**
  * Launches Chromium with a fresh profile (playwright's launch makes a temp user-data-dir per launch
@@ -116,55 +106,6 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<TestB
     browser, context, page, problems,
     async close() { await browser.close().catch(() => undefined); },
   };
-}
-
-/**
- * The canvas camera: an init script replaces getUserMedia with a 640×480 canvas's captureStream
- * and lists one video input; whenever the page encodes a picture of the preview (camera.js's
- * toBlob), the test is told (with the instruction the page shows) and draws the next frame, so
- * every picture the page takes is a new frame, as from a real camera.
- */
-async function useCanvasCamera(context: BrowserContext, camera: CanvasCamera): Promise<void> {
-  let drawing = Promise.resolve();
-  // One frame made ahead, so the next is on the canvas well before the page takes its next picture.
-  let ahead: Promise<Uint8Array> | undefined;
-  await context.exposeBinding('__cameraTook', ({ page }, action: string) => {
-    drawing = drawing.then(async () => {
-      const jpeg = await (ahead ?? camera.next(action));
-      ahead = camera.next(action);
-      ahead.catch(() => undefined);
-      await page.evaluate((url) => (window as unknown as { __cameraDraw(u: string): Promise<void> }).__cameraDraw(url), `data:image/jpeg;base64,${Buffer.from(jpeg).toString('base64')}`);
-    }).catch(() => undefined);
-  });
-  await context.addInitScript(() => {
-    const w = window as unknown as { __cameraTook(a: string): void; __cameraDraw(u: string): Promise<void> };
-    const canvas = document.createElement('canvas');
-    canvas.width = 640;
-    canvas.height = 480;
-    const g = canvas.getContext('2d')!;
-    g.fillStyle = '#202020';
-    g.fillRect(0, 0, 640, 480);
-    let stream: MediaStream | undefined;
-    w.__cameraDraw = async (url) => {
-      const img = new Image();
-      img.src = url;
-      await img.decode();
-      g.drawImage(img, 0, 0, 640, 480);
-    };
-    const media = navigator.mediaDevices;
-    if (!media) return;
-    media.getUserMedia = async () => {
-      stream ??= canvas.captureStream(30);
-      w.__cameraTook(''); // the first frame
-      return stream;
-    };
-    media.enumerateDevices = async () => [{ kind: 'videoinput', deviceId: 'canvas', groupId: 'canvas', label: 'Canvas camera', toJSON: () => ({}) } as MediaDeviceInfo];
-    const toBlob = HTMLCanvasElement.prototype.toBlob;
-    HTMLCanvasElement.prototype.toBlob = function (this: HTMLCanvasElement, ...args: Parameters<HTMLCanvasElement['toBlob']>) {
-      if (this !== canvas) w.__cameraTook(document.getElementById('challenge')?.getAttribute('data-action') ?? '');
-      return toBlob.apply(this, args);
-    };
-  });
 }
 
 /** The browser's own request for /favicon.ico (no page asks for it) is not the page's error. */

@@ -9,10 +9,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBrowser } from '../../helpers/browser.ts';
-import type { ChallengeAction } from '../../../src/capture/flow.ts';
-import { framesBody, interactionJson } from '../../helpers/agency.ts';
+import { cookieOf, interactionJson } from '../../helpers/agency.ts';
 import { describeWithData, facePath } from '../../helpers/data.ts';
-import { liveFrames, warmLiveCitizen } from '../../helpers/live.ts';
+import { liveCamera, warmLiveCitizen } from '../../helpers/live.ts';
+import { runStream } from '../../helpers/stream.ts';
 
 const freePort = () => new Promise<number>((resolve) => {
   const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address() as { port: number }; s.close(() => resolve(port)); });
@@ -120,13 +120,20 @@ describe('the gateway process', () => {
       const start = await browser.request(`${base}${it1.endpoints.capture}`, {
         method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': it1.csrf }, body: JSON.stringify({ nationalId: 'DEMO1234' }),
       });
-      const { captureId, actions } = start.json as { captureId: string; actions: ChallengeAction[] };
-      expect(actions).toEqual([expect.stringMatching(/^turn_(left|right)$/)]);
-      const verified = await browser.request(`${base}${it1.endpoints.capture}/${captureId}/frames`, {
-        method: 'POST', headers: { accept: 'application/json', 'x-csrf-token': it1.csrf }, body: framesBody(await liveFrames(actions)),
+      expect(start.status).toBe(201);
+      const { captureId, steps, stream } = start.json as { captureId: string; steps: number; stream: string };
+      expect(start.json).not.toHaveProperty('actions');
+      expect([steps, stream]).toEqual([1, `${it1.endpoints.capture}/${encodeURIComponent(captureId)}/stream`]);
+      // The frames go over the capture's stream on the process's own port (ws:// on the issuer),
+      // from the live citizen's camera following the prompts as they come.
+      const streamed = await runStream({
+        url: `${base.replace(/^http/, 'ws')}${stream}`, origin: base, cookie: cookieOf({ browser }), csrf: it1.csrf, camera: await liveCamera(),
       });
-      expect(verified.json).toMatchObject({ status: 'verified', redirectTo: expect.any(String) });
-      const atConsent = await browser.follow((verified.json as { redirectTo: string }).redirectTo, base);
+      expect(streamed.error).toBeUndefined();
+      expect(streamed.prompts.map((p) => p.action)).toEqual(['look_straight', expect.stringMatching(/^turn_(left|right)$/)]);
+      expect(streamed.verdict).toMatchObject({ status: 'verified', redirectTo: expect.any(String) });
+      expect(streamed.closed.code).toBe(1000);
+      const atConsent = await browser.follow(streamed.verdict!.redirectTo!, base);
       const it2 = await interactionJson({ browser }, atConsent.url);
       const form = new URLSearchParams({ csrf: it2.csrf, decision: 'allow' });
       const decided = await browser.request(`${base}${it2.endpoints.consent}`, { method: 'POST', body: form, headers: { accept: 'text/html' } });
@@ -136,7 +143,7 @@ describe('the gateway process', () => {
       expect(result.body).toContain('Signed in');
       expect(result.body).toContain('http://eidas.europa.eu/LoA/substantial');
       expect(result.body).toContain('DEMO1234');
-    });
+    }, 90_000);
 
     it('never writes the national ID or the names into its logs', () => {
       const log = proc.lines.join('\n');
