@@ -3,29 +3,54 @@
 // What is measured (a real gateway from test/helpers/gateway.ts: HTTP on a free port, its own
 // temporary SQLite file, or a PostgreSQL schema when FACEGATE_TEST_DATABASE_URL is set, and a
 // 2-thread face worker pool; openid-client 6 as the agency, in this same process):
-//  1. Complete sign-ins per second. One citizen enrolled with faces/obama/obama_1.jpg; ONE probe,
-//     faces/obama/obama_2.jpg made with sharp into a 640x480 JPEG q85 selfie (see makeProbe: a
-//     plain fit 'cover' of that 626x1200 portrait fails passive liveness). Each sign-in:
+//  1. Complete sign-ins per second. Citizens enrolled with faces/lin_manuel_miranda/
+//     lin_manuel_miranda_1.png, the person of the shared selfie video; the gateway's
+//     capture.substantial.actions is set to 0 (no head turn: the capture is the look-straight step
+//     alone, decided on natural motion, one scene, liveness and the match). Each sign-in:
 //     PAR (PKCE S256, DPoP, private_key_jwt) → authorize (the browser follows to the interaction
-//     page) → GET the interaction JSON → POST capture → POST frames (the one JPEG) → follow to
-//     consent, allow, follow back to the redirect_uri → token (authorizationCodeGrant, DPoP,
-//     private_key_jwt, ID token signature checked) → userinfo (DPoP). A sign-in counts only when
-//     it ends verified with a valid ID token (acr substantial, amr face) and a userinfo of the same
-//     sub; anything else is a failure, reported with its message (and the exit code is 1).
+//     page) → GET the interaction JSON → POST capture → the streamed capture (test/helpers/stream.ts
+//     runStream: the WebSocket on the answer's `stream` path with the page's Origin and the
+//     interaction cookies, `start` with the CSRF token, then after `ready` one frame every
+//     FRAME_INTERVAL_MS (150 ms): consecutive frames of video/lin_manuel_miranda_selfie.mjpeg as a
+//     camera snapshotting every 150 ms sees the 15 fps video (every VIDEO_STEP-th, 2: 133 ms of
+//     motion per frame), from a window whose every frame passes capture quality (a random one per
+//     sign-in), each through bench/pad-corpus.ts sensor() with its own noise (sigma 2), so never
+//     the same bytes twice; after
+//     FRAMES_PER_CAPTURE (8) frames `end`. The server decides by itself once it has
+//     capture.stream.neutralFrames (3) frames and neutralMs (800 ms) of look-straight, so a sign-in
+//     one at a time sends ~6 frames; under load, when the analyses lag, up to 8 then `end`) →
+//     `checking`, `verdict` → follow redirectTo to consent, allow, follow back to the redirect_uri
+//     → token (authorizationCodeGrant, DPoP, private_key_jwt, ID token signature checked) →
+//     userinfo (DPoP). The frames are made before each phase, outside its timing (sensor() runs on
+//     the main thread). A sign-in counts only when its verdict is verified and it ends with a valid
+//     ID token (acr substantial, amr face) and a userinfo of the same sub; anything else is a
+//     failure, reported with its message (for a verdict, the check that failed, from the audit
+//     trail) and the exit code is 1.
 //     After a warm-up, --n sign-ins (default 60) at --concurrency C (default 4): sign-ins/s,
-//     mean/p50/p95 of a whole sign-in, and p50/p95/mean per step.
+//     mean/p50/p95 of a whole sign-in, and p50/p95/mean per step ('stream': the WebSocket from
+//     opening to the server's close after the verdict; at least the ~800 ms look-straight step).
 //     Also the process's CPU use over the run (cores busy: gateway, face workers and client all
 //     share the 2 cores), CPU-ms per sign-in (steadier than sign-ins/s when other jobs share the
-//     machine), how busy the main thread's event loop was, and the server-side time per endpoint.
-//  2. The frames endpoint: its HTTP latency from the sign-ins above (at C > 1 that holds the wait
-//     for one of the 2 workers); then --sequential (default 20) sign-ins one at a time interleaved
-//     with the face engine alone (--engine-runs 30 sequential
-//     `gateway.analyzer.analyze(probe, { grade: 'capture' })` calls on the idle pool: the worker
-//     round trip and the engine's own timings.total), so both see the same machine noise.
-//     frames p50 (one at a time) − engine p50 (and the median of the paired differences) is the
-//     HTTP/multipart/session/database/audit part of the endpoint. Two ceilings put the sign-in
-//     rate in context: engine-bound (2 workers / engine p50: only face analysis costs anything)
-//     and CPU-bound (cores / CPU-ms per sign-in: what 2 idle cores would allow).
+//     machine), how busy the main thread's event loop was, and the server-side time per HTTP
+//     endpoint (the stream is a WebSocket, not an HTTP request: its times are in 2.).
+//  2. The stream against the engine alone. The stream's length is mostly the pace of the frames;
+//     what the server costs shows after the last frame: last frame → verdict (from sending the
+//     last frame the server acked before `checking` to the verdict message: that frame's analysis,
+//     started on arrival, then the decision on the analyses already made: attempt limits, replay
+//     store, EXIF read, presence, liveness and match, device lookup, the chained audit append, the
+//     end of the login step) and checking → verdict (the decision alone, with any analyses still
+//     running). From the sign-ins above (at C > 1 that holds the wait for one of the 2 workers:
+//     C streams send 6.7 frames/s each), then --sequential (default 20) sign-ins one at a time
+//     interleaved with the face engine alone (--engine-runs 30 sequential
+//     `gateway.analyzer.analyze(frame, { grade: 'capture' })` calls on the idle pool, on frames
+//     made like the stream's: the worker round trip and the engine's own timings.total), so both
+//     see the same machine noise. last frame → verdict p50 (one at a time) − engine p50 (and the
+//     median of the paired differences) is what the stream and the decision add to the last
+//     frame's analysis. Three ceilings put the sign-in rate in context: engine-bound (2 workers /
+//     (frames analysed per sign-in × engine p50): only face analysis costs anything), CPU-bound
+//     (cores / CPU-ms per sign-in: what 2 idle cores would allow) and pace-bound (C / a whole
+//     sign-in one at a time: the stream cannot be shorter than its look-straight step, so C
+//     sign-ins in flight cannot go faster than that, however idle the machine).
 //  3. The token endpoint alone, Facegate against a bare oidc-provider 9 in the same process: its
 //     default in-memory adapter, a static account, no koa app around it, but the same client profile
 //     (the same buildAgencyMetadata output: private_key_jwt, PAR required, DPoP-bound tokens, PKCE,
@@ -53,7 +78,8 @@
 // the start and the end, and "cores busy" shows what this process got); compare the ratios
 // measured within one run, and CPU-ms per sign-in, not sign-ins/s across runs.
 // Flags: --n 60 --concurrency 4 --warmup 5 --codes 100 (token requests per provider)
-// --batch 25 (codes per batch) --engine-runs 30 --sequential 20 --json (stdout: only the JSON line).
+// --batch 25 (codes per batch) --engine-runs 30 --sequential 20 --seed 1 (the frames' windows and
+// noise) --json (stdout: only the JSON line). FACEGATE_TEST_DATA overrides ../shared/data.
 // PostgreSQL: FACEGATE_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm run bench:oidc
 // (a schema of its own, dropped at the end); the database used is printed at the top.
 // Default output: the table on stdout, then one JSON line. Library notices go to stderr.
@@ -66,18 +92,20 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { exportJWK, generateKeyPair } from 'jose';
+import { exportJWK, generateKeyPair, type CryptoKey } from 'jose';
 import Provider, { type Configuration } from 'oidc-provider';
 import * as client from 'openid-client';
-import sharp from 'sharp';
+import { splitMjpeg } from '../src/biometrics/mjpeg.ts';
+import type { ServerMessage } from '../src/capture/stream.ts';
 import { acrSubstantial, createInteractionPolicy } from '../src/oidc/acr.ts';
 import { buildAgencyMetadata } from '../src/oidc/clients.ts';
 import { signingAlgs } from '../src/oidc/keys.ts';
 import { agencyProfile } from '../src/oidc/provider.ts';
-import { connectAgency, createAgencyKeys, framesBody, interactionJson, type Agency } from '../test/helpers/agency.ts';
+import type { Agency } from '../test/helpers/agency.ts';
 import { createBrowser } from '../test/helpers/browser.ts';
-import { freshBytes } from '../test/helpers/derive.ts';
 import { startTestGateway, type TestGateway } from '../test/helpers/gateway.ts';
+import { runStream, type StreamCamera } from '../test/helpers/stream.ts';
+import { rng, sensor } from './pad-corpus.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -88,6 +116,7 @@ const { values: args } = parseArgs({
     batch: { type: 'string', default: '25' },
     'engine-runs': { type: 'string', default: '30' },
     sequential: { type: 'string', default: '20' },
+    seed: { type: 'string', default: '1' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -103,8 +132,24 @@ const CODES = positive('codes', args.codes);
 const BATCH = positive('batch', args.batch);
 const ENGINE_RUNS = positive('engine-runs', args['engine-runs']);
 const SEQUENTIAL = Number(args.sequential) >= 0 ? Math.floor(Number(args.sequential)) : 20;
+const SEED = Number.isInteger(Number(args.seed)) ? Number(args.seed) : 1;
 const jsonOnly = args.json;
 const BATCH_WINDOW_MS = 40_000; // codes live 60 s: a batch stops growing after this
+/** The camera's pace: one frame every this many ms (the server allows one per 100 ms on average). */
+const FRAME_INTERVAL_MS = 150;
+/** Frames one capture sends at most, then `end`: the server usually decides before (6 frames in 800 ms). */
+const FRAMES_PER_CAPTURE = 8;
+/**
+ * The sensor noise of each frame (sigma, gray levels), as bench:capture's camera: at 3 (bench:pad's
+ * corpus) about 1 genuine frame in 4 reads not live, at 2 about 1 in 8 (docs/calibration.md).
+ */
+const SENSOR_SIGMA = 2;
+/**
+ * Video frames per frame sent: the video is 15 fps, a snapshot every 150 ms sees every second frame.
+ * With every frame (66 ms of motion per frame sent) 1 capture of 6 frames in 30 had its landmarks
+ * too near one homography (natural motion, median 0.029 < 0.03: not_live); with every second, 0 in 70.
+ */
+const VIDEO_STEP = 2;
 
 // oidc-provider prints its notices with console.info (stdout): keep stdout for the report.
 console.info = (...a: unknown[]) => console.error(...a);
@@ -114,6 +159,8 @@ const progress = (line: string) => { if (!jsonOnly) process.stderr.write(`  … 
 
 const dataDir = resolve(process.env.FACEGATE_TEST_DATA ?? join(process.cwd(), '..', 'shared', 'data'));
 const face = (identity: string, file: string) => readFileSync(join(dataDir, 'faces', identity, file));
+const VIDEO = 'video/lin_manuel_miranda_selfie.mjpeg';
+const ENROLLED = 'faces/lin_manuel_miranda/lin_manuel_miranda_1.png';
 
 // ---------------------------------------------------------------- statistics
 const quantile = (values: number[], q: number) => {
@@ -172,7 +219,6 @@ function endpointOf(req: IncomingMessage, who: string): string {
   if (who === 'bare') return 'interaction (auto)';
   if (!rest[1]) return (req.headers.accept ?? '').includes('json') ? 'interaction JSON' : 'interaction page';
   if (rest[1] === '/capture') return 'capture start';
-  if (/^\/capture\/[^/]+\/frames$/.test(rest[1])) return 'frames';
   return rest[1].slice(1);
 }
 
@@ -196,6 +242,35 @@ function serverTimes(label: string, who: string) {
 }
 
 // ---------------------------------------------------------------- the agency side
+// As test/helpers/agency.ts, which a bench cannot import at run time any more: it now imports the
+// live camera (test/helpers/live.ts → data.ts → @jest/globals, which only loads under Jest).
+
+/** The agency's key pair (PS256) and its public JWKS. */
+async function createAgencyKeys(clientId: string, callback = 'https://agency.example/callback') {
+  const { privateKey, publicKey } = await generateKeyPair('PS256');
+  const kid = `${clientId}-key-1`;
+  return { clientId, redirectUri: callback, privateKey: privateKey as CryptoKey, kid, jwks: { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'PS256', use: 'sig' }] } };
+}
+
+/** Discovers the provider as the agency would (after it is registered there). */
+async function connectAgency(issuer: string, keys: Awaited<ReturnType<typeof createAgencyKeys>>): Promise<Agency> {
+  const config = await client.discovery(new URL(issuer), keys.clientId, { id_token_signed_response_alg: 'PS256' },
+    client.PrivateKeyJwt(keys.privateKey, { [client.modifyAssertion]: (h) => { h.kid = keys.kid; } }),
+    { execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks] });
+  return { ...keys, config };
+}
+
+type Browser = ReturnType<typeof createBrowser>;
+
+/** The interaction's JSON form (uid, prompt, csrf, endpoints). */
+async function interactionJson(s: { browser: Browser }, interactionUrl: string) {
+  const hop = await s.browser.request(interactionUrl, { headers: { accept: 'application/json' } });
+  return hop.json as { uid: string; prompt: string; acr: string; claims: string[]; csrf: string; client: { name: string }; endpoints: Record<string, string> };
+}
+
+/** The cookie header the browser would send to the gateway (the stream's upgrade carries it). */
+const cookieOf = (s: { browser: Browser }) => [...s.browser.jar].map(([k, v]) => `${k}=${v}`).join('; ');
+
 type Code = { callback: URL; verifier: string; nonce: string; state: string; DPoP: client.DPoPHandle; at: number };
 
 async function authorizationRequest(agency: Agency, steps: Record<string, number>) {
@@ -223,8 +298,59 @@ function codeFrom(location: string | undefined, agency: Agency, r: Omit<Code, 'c
   return { callback, verifier: r.verifier, nonce: r.nonce, state: r.state, DPoP: r.DPoP, at: Date.now() };
 }
 
+/** What one streamed capture showed the client (ms, performance.now() on this process's clock). */
+type StreamStats = {
+  /** Frames the server acked before checking (the ones it decides on), and refused (too fast, or after checking). */
+  acked: number; refused: number;
+  /** Opening the socket → ready (upgrade, start, capture opened). */
+  readyMs: number;
+  /** Sending the last acked frame → the verdict message. */
+  lastFrameToVerdictMs: number;
+  /** checking → the verdict message: the decision, with the analyses still running. */
+  checkingToVerdictMs: number;
+  /** The server went to checking by itself (not after our end). */
+  serverDecided: boolean;
+};
+
+/** A camera that sends `frames` in order, then `end`; it records when each went and what came back. */
+function recordingCamera(frames: readonly Buffer[]) {
+  const sentAt: number[] = [];
+  const at: Partial<Record<'open' | 'ready' | 'end' | 'checking' | 'verdict', number>> = { open: performance.now() };
+  let lastAcked = -1;
+  let acked = 0;
+  let refused = 0;
+  const camera: StreamCamera = {
+    next: async () => {
+      const f = frames[sentAt.length];
+      if (f) sentAt.push(performance.now());
+      else at.end ??= performance.now(); // runStream sends end now, unless checking came first
+      return f;
+    },
+  };
+  const onMessage = (m: ServerMessage) => {
+    const now = performance.now();
+    if (m.type === 'ready') at.ready = now;
+    else if (m.type === 'ack' && at.checking === undefined) { acked++; lastAcked = Math.max(lastAcked, m.seq); }
+    else if (m.type === 'refused') refused++;
+    else if (m.type === 'checking') at.checking = now;
+    else if (m.type === 'verdict') at.verdict = now;
+  };
+  const stats = (): StreamStats => ({
+    acked, refused, readyMs: (at.ready ?? NaN) - at.open!,
+    lastFrameToVerdictMs: (at.verdict ?? NaN) - (sentAt[lastAcked] ?? NaN),
+    checkingToVerdictMs: (at.verdict ?? NaN) - (at.checking ?? NaN),
+    serverDecided: at.checking !== undefined && (at.end === undefined || at.checking < at.end),
+  });
+  return { camera, onMessage, stats };
+}
+
+/** Why a capture was not verified: the check that did not pass, from its capture.decided audit event. */
+let explainCapture: (captureId: string) => Promise<string> = async () => '';
+
+type FacegateCode = Code & { stream: StreamStats };
+
 /** A Facegate sign-in up to the code at the redirect_uri; every step timed into `steps`. */
-async function facegateCode(agency: Agency, nationalId: string, probe: Buffer, steps: Record<string, number>): Promise<Code> {
+async function facegateCode(agency: Agency, nationalId: string, frames: readonly Buffer[], steps: Record<string, number>): Promise<FacegateCode> {
   const r = await authorizationRequest(agency, steps);
   const landed = await timed(steps, 'authorize', () => r.browser.follow(r.url.href, r.issuer));
   if (landed.status !== 200) throw new Error(`authorize: expected the interaction page, got ${landed.status} ${landed.location ?? ''}`);
@@ -235,16 +361,21 @@ async function facegateCode(agency: Agency, nationalId: string, probe: Buffer, s
     body: JSON.stringify({ nationalId }),
   }));
   if (start.status !== 201) throw new Error(`capture start: ${start.status} ${start.body.slice(0, 200)}`);
-  const { captureId } = start.json as { captureId: string };
-  const submit = await timed(steps, 'frames', () => r.browser.request(`${r.issuer}${it.endpoints.capture}/${captureId}/frames`, {
-    method: 'POST', headers: { accept: 'application/json', 'x-csrf-token': it.csrf }, body: framesBody([freshBytes(probe)]),
+  const { captureId, stream, steps: actions } = start.json as { captureId: string; stream: string; steps: number };
+  if (actions !== 0) throw new Error(`capture start: ${actions} actions, expected none (capture.substantial.actions 0)`);
+  const cam = recordingCamera(frames);
+  const run = await timed(steps, 'stream', () => runStream({
+    url: `${r.issuer.replace(/^http/, 'ws')}${stream}`, origin: r.issuer, cookie: cookieOf(r), csrf: it.csrf,
+    camera: cam.camera, intervalMs: FRAME_INTERVAL_MS, onMessage: cam.onMessage,
   }));
-  const result = submit.json as { status?: string; redirectTo?: string; feedback?: { code: string }[] } | undefined;
-  if (result?.status !== 'verified' || !result.redirectTo) {
-    throw new Error(`frames: not verified (${submit.status} ${result?.status ?? submit.body.slice(0, 200)} ${JSON.stringify(result?.feedback ?? [])})`);
+  const stats = cam.stats();
+  const verdict = run.verdict;
+  if (verdict?.status !== 'verified' || !verdict.redirectTo) {
+    const what = run.error ? `error ${run.error.code}` : verdict ? `${verdict.status} ${verdict.feedback.map((f) => f.code).join(',')} (${await explainCapture(captureId)})` : `closed ${run.closed.code} ${run.closed.reason}`;
+    throw new Error(`stream: not verified: ${what}`);
   }
   const back = await timed(steps, 'consent + redirects', async () => {
-    const atConsent = await r.browser.follow(result.redirectTo!, r.issuer);
+    const atConsent = await r.browser.follow(verdict.redirectTo!, r.issuer);
     const ci = await interactionJson(r, atConsent.url);
     if (ci.prompt !== 'consent') throw new Error(`expected the consent prompt, got ${ci.prompt}`);
     const decided = await r.browser.request(`${r.issuer}${ci.endpoints.consent}`, {
@@ -253,7 +384,7 @@ async function facegateCode(agency: Agency, nationalId: string, probe: Buffer, s
     });
     return r.browser.follow((decided.json as { redirectTo: string }).redirectTo, r.issuer);
   });
-  return codeFrom(back.location, agency, r);
+  return { ...codeFrom(back.location, agency, r), stream: stats };
 }
 
 /** The bare provider: PAR, then the browser follows through the auto-completing interactions. */
@@ -276,15 +407,15 @@ async function exchange(agency: Agency, code: Code) {
   return { tokens, claims };
 }
 
-/** One whole Facegate sign-in, through userinfo; returns the per-step times. */
-async function signIn(agency: Agency, nationalId: string, probe: Buffer) {
+/** One whole Facegate sign-in, through userinfo; returns the per-step times and the stream's. */
+async function signIn(agency: Agency, nationalId: string, frames: readonly Buffer[]) {
   const steps: Record<string, number> = {};
   const t0 = performance.now();
-  const code = await facegateCode(agency, nationalId, probe, steps);
+  const code = await facegateCode(agency, nationalId, frames, steps);
   const { tokens, claims } = await timed(steps, 'token', () => exchange(agency, code));
   const info = await timed(steps, 'userinfo', () => client.fetchUserInfo(agency.config, tokens.access_token, claims.sub, { DPoP: code.DPoP }));
   if (info.national_id !== nationalId) throw new Error(`userinfo national_id ${String(info.national_id)}`);
-  return { totalMs: performance.now() - t0, steps };
+  return { totalMs: performance.now() - t0, steps, stream: code.stream };
 }
 
 // ---------------------------------------------------------------- the bare oidc-provider
@@ -344,35 +475,61 @@ async function startBareProvider(keys: Awaited<ReturnType<typeof createAgencyKey
 
 // ---------------------------------------------------------------- main
 /**
- * The one probe, 640x480 JPEG q85, framed like a selfie at arm's length: the photo scaled so the
- * face box is 58% of the frame height, the 640x480 window centred on the face, the sides that the
- * narrow portrait does not cover filled by repeating its edge pixels (sharp extend 'copy').
- * Not a plain `fit: 'cover'`: obama_2.jpg is a 626x1200 portrait, so covering 640 wide scales it
- * up and the face fills ~85% of the frame height; then the passive liveness crop (box x2.7,
- * clipped to the frame) has almost no context and scores ~0.36 < 0.5, and every sign-in is
- * rejected as not_verified (a centre crop also cuts the face off: face_cut_off). Checked before the run.
+ * The shared selfie video (15 fps, 640x480) as the citizen's camera: its frames analysed once on
+ * the pool, then the windows of FRAMES_PER_CAPTURE frames VIDEO_STEP apart that all pass capture quality
+ * (without actions the decision judges every frame at the full gate: one turned or cut-off frame
+ * would make the capture a retry). captures(n) makes n frame sets, each from a window drawn at
+ * random, each frame through sensor() (gaussian noise, a camera's JPEG at q80-91) with its own
+ * noise; seeded by --seed and a running count, so a run can be repeated and no two frames are the
+ * same bytes (the same bytes twice, in any capture within 24 h, are a replay).
  */
-async function makeProbe(gw: TestGateway, photo: Buffer) {
-  const found = await gw.gateway.analyzer.analyze(photo, { grade: 'capture', embed: false, liveness: false });
-  if (!found.face) throw new Error('no face in the source photo of the probe');
-  const { width, height } = found.image;
-  const { x1, y1, x2, y2 } = found.face.box;
-  const scale = Math.min(1, (0.58 * 480) / (y2 - y1));
-  const [w, h] = [Math.round(width * scale), Math.round(height * scale)];
-  const clamp = (v: number, max: number) => Math.round(Math.max(0, Math.min(max, v)));
-  const left = clamp(((x1 + x2) / 2) * scale - 320, Math.max(0, w - 640));
-  const top = clamp(((y1 + y2) / 2) * scale - 240, Math.max(0, h - 480));
-  const [cw, ch] = [Math.min(640, w), Math.min(480, h)];
-  const window = await sharp(photo).rotate().removeAlpha().resize(w, h, { fit: 'fill' }).extract({ left, top, width: cw, height: ch }).toBuffer();
-  const [padX, padY] = [640 - cw, 480 - ch];
-  const probe = await sharp(window)
-    .extend({ left: Math.floor(padX / 2), right: Math.ceil(padX / 2), top: Math.floor(padY / 2), bottom: Math.ceil(padY / 2), extendWith: 'copy' })
-    .jpeg({ quality: 85 }).toBuffer();
-  const check = await gw.gateway.analyzer.analyze(probe, { grade: 'capture' });
+async function videoCamera(gw: TestGateway) {
+  const video = splitMjpeg(readFileSync(join(dataDir, VIDEO))).map((f) => Buffer.from(f));
+  const span = (FRAMES_PER_CAPTURE - 1) * VIDEO_STEP + 1;
+  if (video.length < span) throw new Error(`${VIDEO}: ${video.length} frames, fewer than ${span}`);
+  const analysed = [];
+  for (const f of video) analysed.push(await gw.gateway.analyzer.analyze(f, { grade: 'capture' }));
+  const passes = analysed.map((a) => a.quality.ok && !!a.face);
+  const windowAt = (from: number) => Array.from({ length: FRAMES_PER_CAPTURE }, (_, k) => from + k * VIDEO_STEP);
+  const starts = video.map((_, i) => i).filter((i) => i + span <= video.length && windowAt(i).every((k) => passes[k]));
+  if (!starts.length) throw new Error(`${VIDEO}: no ${FRAMES_PER_CAPTURE} frames ${VIDEO_STEP} apart all pass capture quality`);
   const threshold = gw.config.biometrics.liveness.threshold;
-  if (!check.quality.ok) throw new Error(`the probe fails the capture quality checks: ${check.quality.codes.join(', ')}`);
-  if ((check.face?.liveness ?? 0) < threshold) throw new Error(`the probe fails passive liveness: ${check.face?.liveness} < ${threshold}`);
-  return { probe, liveness: check.face!.liveness!, faceHeight: Math.round(check.face!.box.y2 - check.face!.box.y1), scale };
+  const { width, height } = analysed[0].image;
+  let made = 0;
+  let bytes = 0;
+  let frames = 0;
+  const one = async () => {
+    const r = rng(SEED * 1_000_003 + made++);
+    const from = starts[Math.floor(r() * starts.length)];
+    const set: Buffer[] = [];
+    for (const k of windowAt(from)) set.push(await sensor(video[k], r, SENSOR_SIGMA));
+    bytes += set.reduce((n, f) => n + f.length, 0);
+    frames += set.length;
+    return set;
+  };
+  return {
+    size: `${width}x${height}`, frames: video.length, passQuality: passes.filter(Boolean).length,
+    live: analysed.filter((a) => (a.face?.liveness ?? 0) >= threshold).length, windows: starts.length,
+    meanKiB: () => bytes / Math.max(1, frames) / 1024,
+    /** `n` captures' frames; 4 made at a time (sharp decodes and encodes on its own threads meanwhile). */
+    async captures(n: number): Promise<Buffer[][]> {
+      const out: Buffer[][] = [];
+      for (let i = 0; i < n; i += 4) out.push(...(await Promise.all(Array.from({ length: Math.min(4, n - i) }, () => one()))));
+      return out;
+    },
+  };
+}
+
+/** The check that did not pass in the capture.decided event of a capture, and its reason. */
+async function decidedReason(gw: TestGateway, captureId: string): Promise<string> {
+  const rows = await gw.database.db('audit_events').where({ type: 'capture.decided' }).orderBy('id', 'desc').limit(200);
+  for (const row of rows as { code: string | null; details: unknown }[]) {
+    const d = (typeof row.details === 'string' ? JSON.parse(row.details) : row.details) as { captureId?: string; checks?: { name: string; outcome: string; reason?: string }[]; risk?: { action?: string } };
+    if (d.captureId !== captureId) continue;
+    const failed = d.checks?.find((c) => c.outcome !== 'pass');
+    return failed ? `${failed.name}${failed.reason ? `: ${failed.reason}` : ''}` : `${row.code ?? 'no code'}${d.risk?.action && d.risk.action !== 'allow' ? `, risk ${d.risk.action}` : ''}`;
+  }
+  return 'no decision recorded';
 }
 
 function describeDatabase(gw: TestGateway): string {
@@ -391,14 +548,22 @@ async function main() {
     for (const r of results) if (!r.ok) errors.push({ phase, message: r.error!.message });
   };
 
-  // One client address runs every sign-in: lift the per-IP limits, which would otherwise (rightly) stop a load test.
-  const gw = await startTestGateway({ risk: { ip: { startsPerMinute: 1_000_000, failuresPerHour: 1_000_000 } } });
+  // One client address runs every sign-in: lift the per-IP limits, which would otherwise (rightly)
+  // stop a load test (capture starts, failures, and streams open at once: C of them). Substantial
+  // without its head turn: the capture is the look-straight step (see the header).
+  const gw = await startTestGateway({
+    risk: { ip: { startsPerMinute: 1_000_000, failuresPerHour: 1_000_000 } },
+    capture: { substantial: { actions: 0 }, stream: { maxStreamsPerIp: Math.max(4, C) } },
+  });
   cleanups.push(() => gw.close());
-  const { probe, liveness: probeLiveness, faceHeight, scale: probeScale } = await makeProbe(gw, face('obama', 'obama_2.jpg'));
+  explainCapture = (captureId) => decidedReason(gw, captureId);
+  const [enrolledDir, enrolledFile] = ENROLLED.split('/').slice(1);
+  const camera = await videoCamera(gw);
+  const streamConfig = gw.config.capture.stream;
   // Several citizens with the same registry photo, taken in turn: a real load is many citizens, and
   // one ID may have at most risk.lockout.maxFailures attempts in flight (then capture_busy).
-  const citizens = Array.from({ length: 2 * C + 2 }, (_, i) => `OB1961080${i}`.slice(0, 10) + String.fromCharCode(65 + i));
-  for (const id of citizens) await gw.enroll(id, face('obama', 'obama_1.jpg'));
+  const citizens = Array.from({ length: 2 * C + 2 }, (_, i) => `LM1976011${i}`.slice(0, 10) + String.fromCharCode(65 + i));
+  for (const id of citizens) await gw.enroll(id, face(enrolledDir, enrolledFile));
   let turn = 0;
   const next = () => citizens[turn++ % citizens.length];
   const fgKeys = await createAgencyKeys('pension-office');
@@ -419,35 +584,42 @@ async function main() {
   out(`node      ${machine.node}`);
   out(`database  ${database}`);
   out(`gateway   ${gw.issuer}, face pool 2 worker threads; bare oidc-provider ${bare.issuer} (in-memory adapter)`);
-  out(`probe     faces/obama/obama_2.jpg ×${probeScale.toFixed(2)} → 640x480 around the face (face ${faceHeight} px tall), JPEG q85, ${(probe.length / 1024).toFixed(1)} KiB, liveness ${probeLiveness.toFixed(2)}; enrolled faces/obama/obama_1.jpg`);
-  out(`settings  --n ${N} --concurrency ${C} --warmup ${WARMUP} --codes ${CODES} --batch ${BATCH} --engine-runs ${ENGINE_RUNS} --sequential ${SEQUENTIAL}`);
+  out(`frames    ${VIDEO} (${camera.frames} frames ${camera.size}, ${camera.passQuality} pass capture quality, ${camera.live} live on their own): ${camera.windows} windows of ${FRAMES_PER_CAPTURE} frames ${VIDEO_STEP} apart that all pass; sensor noise sigma ${SENSOR_SIGMA}, JPEG q80-91`);
+  out(`stream    a frame every ${FRAME_INTERVAL_MS} ms, ${FRAMES_PER_CAPTURE} at most then end; no actions (capture.substantial.actions ${gw.config.capture.substantial.actions}); the server decides after ${streamConfig.neutralFrames} frames and ${streamConfig.neutralMs} ms; enrolled ${ENROLLED}`);
+  out(`settings  --n ${N} --concurrency ${C} --warmup ${WARMUP} --codes ${CODES} --batch ${BATCH} --engine-runs ${ENGINE_RUNS} --sequential ${SEQUENTIAL} --seed ${SEED}`);
   out();
 
-  // 1. complete sign-ins
+  // 1. complete sign-ins (each phase's frames made before it: sensor() runs on the main thread)
   progress(`warm-up: ${WARMUP} sign-ins`);
-  note('warm-up sign-in', (await runPool(WARMUP, C, () => signIn(fg, next(), probe))).results);
+  const warmFrames = await camera.captures(WARMUP);
+  note('warm-up sign-in', (await runPool(WARMUP, C, (i) => signIn(fg, next(), warmFrames[i]))).results);
+  progress(`frames for ${N} sign-ins`);
+  const runFrames = await camera.captures(N);
   progress(`${N} sign-ins at concurrency ${C}`);
   const cpu0 = process.cpuUsage();
   const elu0 = performance.eventLoopUtilization();
   serverSide.label = 'signins';
-  const run = await runPool(N, C, () => signIn(fg, next(), probe));
+  const run = await runPool(N, C, (i) => signIn(fg, next(), runFrames[i]));
   serverSide.label = '';
   const cpuUsed = process.cpuUsage(cpu0);
   const busyCores = (cpuUsed.user + cpuUsed.system) / 1000 / run.wallMs;
   const mainThread = performance.eventLoopUtilization(elu0).utilization;
   note('sign-in', run.results);
   const ok = run.results.flatMap((r) => (r.ok ? [r.value] : []));
-  const stepNames = ['client prep', 'PAR', 'authorize', 'interaction JSON', 'capture start', 'frames', 'consent + redirects', 'token', 'userinfo'];
+  const stepNames = ['client prep', 'PAR', 'authorize', 'interaction JSON', 'capture start', 'stream', 'consent + redirects', 'token', 'userinfo'];
   const steps = Object.fromEntries(stepNames.map((s) => [s, summary(ok.map((v) => v.steps[s] ?? 0))]));
   const whole = summary(ok.map((v) => v.totalMs));
   const signInsPerSec = ok.length / (run.wallMs / 1000);
   const cpuMsPerSignIn = (cpuUsed.user + cpuUsed.system) / 1000 / Math.max(1, ok.length);
   const cpuLine = `   CPU: ${busyCores.toFixed(2)} of ${cpu.length} cores busy (gateway + face workers + client, this process), ${cpuMsPerSignIn.toFixed(0)} CPU-ms per sign-in; main thread ${(100 * mainThread).toFixed(0)}% busy`;
 
-  out(`1. Complete sign-ins (PAR → authorize → interaction → capture → frames → consent → token → userinfo)`);
+  const streams = ok.map((v) => v.stream);
+  const framesPerSignIn = mean(streams.map((v) => v.acked));
+  out(`1. Complete sign-ins (PAR → authorize → interaction → capture → stream → consent → token → userinfo)`);
   out(`   ${ok.length}/${N} verified with a valid ID token, ${N - ok.length} failed; ${(run.wallMs / 1000).toFixed(1)} s wall at concurrency ${C}`);
   out(`   → ${signInsPerSec.toFixed(2)} sign-ins/s; whole sign-in mean ${fmt(whole.mean, 0)} ms, p50 ${fmt(whole.p50, 0)} ms, p95 ${fmt(whole.p95, 0)} ms`);
   out(cpuLine);
+  out(`   stream: ${framesPerSignIn.toFixed(1)} frames decided on per sign-in (mean), ${streams.filter((v) => v.serverDecided).length}/${streams.length} decided by the server before the end message`);
   out(`   ${'step'.padEnd(22)}${'p50 ms'.padStart(8)}${'p95 ms'.padStart(8)}${'mean ms'.padStart(9)}${'% of mean'.padStart(11)}`);
   for (const s of stepNames) {
     const v = steps[s];
@@ -455,37 +627,44 @@ async function main() {
   }
   const perEndpoint = serverTimes('signins', 'facegate').sort((a, b) => b.totalMs - a.totalMs);
   const serverPerSignIn = perEndpoint.reduce((a, e) => a + e.totalMs, 0) / Math.max(1, ok.length);
-  out(`   server side, per endpoint (arrival → end of response; includes waits for the shared event loop):`);
+  out(`   server side, per HTTP endpoint (arrival → end of response; includes waits for the shared event loop; the stream is in 2.):`);
   out(`   ${'endpoint'.padEnd(28)}${'per sign-in'.padStart(12)}${'p50 ms'.padStart(8)}${'p95 ms'.padStart(8)}${'ms/sign-in'.padStart(12)}`);
   for (const e of perEndpoint) {
     out(`   ${e.endpoint.padEnd(28)}${(e.count / Math.max(1, ok.length)).toFixed(1).padStart(12)}${fmt(e.p50)}${fmt(e.p95)}${fmt(e.totalMs / Math.max(1, ok.length), 12)}`);
   }
-  out(`   server side in all: ${serverPerSignIn.toFixed(0)} of the ${whole.mean?.toFixed(0) ?? 'n/a'} ms of a sign-in; the rest is the client (openid-client: signing, DPoP proofs, ID token checks; fetch) and waiting`);
+  out(`   server side in all: ${serverPerSignIn.toFixed(0)} of the ${whole.mean?.toFixed(0) ?? 'n/a'} ms of a sign-in; the rest is the stream (${fmt(steps.stream.mean, 0)} ms mean), the client (openid-client: signing, DPoP proofs, ID token checks; fetch) and waiting`);
   out();
 
-  // 2. the frames endpoint against the engine alone
-  // The engine alone on the idle pool, interleaved with sign-ins one at a time (their frames POST
-  // never waits for a worker), so both see the same machine noise.
+  // 2. the stream against the engine alone
+  // The engine alone on the idle pool, interleaved with sign-ins one at a time (their frames, one
+  // stream at a time, hardly wait for a worker), so both see the same machine noise.
+  progress(`frames for ${ENGINE_RUNS} engine runs and ${SEQUENTIAL} sign-ins`);
+  const engineFrames = (await camera.captures(Math.ceil(ENGINE_RUNS / FRAMES_PER_CAPTURE))).flat();
+  const seqFrames = await camera.captures(SEQUENTIAL);
   progress(`engine alone (${ENGINE_RUNS} analyses) interleaved with ${SEQUENTIAL} sign-ins one at a time`);
   const engineRoundTrip: number[] = [];
   const engineOwn: number[] = [];
-  const seqFrames: number[] = [];
+  const seqWhole: number[] = [];
+  const seqStream: number[] = [];
+  const seqStats: StreamStats[] = [];
   const paired: number[] = [];
   const seqResults: { ok: boolean; error?: Error }[] = [];
   for (let i = 0; i < Math.max(ENGINE_RUNS, SEQUENTIAL); i++) {
     let engineMs = NaN;
     if (i < ENGINE_RUNS) {
       const t0 = performance.now();
-      const a = await gw.gateway.analyzer.analyze(probe, { grade: 'capture' });
+      const a = await gw.gateway.analyzer.analyze(engineFrames[i], { grade: 'capture' });
       engineMs = performance.now() - t0;
       engineRoundTrip.push(engineMs);
       engineOwn.push(a.timings.total);
     }
     if (i < SEQUENTIAL) {
       try {
-        const r = await signIn(fg, next(), probe);
-        seqFrames.push(r.steps.frames);
-        if (Number.isFinite(engineMs)) paired.push(r.steps.frames - engineMs);
+        const r = await signIn(fg, next(), seqFrames[i]);
+        seqWhole.push(r.totalMs);
+        seqStream.push(r.steps.stream);
+        seqStats.push(r.stream);
+        if (Number.isFinite(engineMs)) paired.push(r.stream.lastFrameToVerdictMs - engineMs);
         seqResults.push({ ok: true });
       } catch (err) {
         seqResults.push({ ok: false, error: err instanceof Error ? err : new Error(String(err)) });
@@ -493,22 +672,39 @@ async function main() {
     }
   }
   note('sequential sign-in', seqResults);
-  const frames = steps.frames;
-  const sequentialFrames = summary(seqFrames);
+  const of = (list: StreamStats[], k: 'lastFrameToVerdictMs' | 'checkingToVerdictMs' | 'readyMs') => summary(list.map((v) => v[k]).filter(Number.isFinite));
+  const stream = {
+    step: steps.stream, lastFrame: of(streams, 'lastFrameToVerdictMs'), checking: of(streams, 'checkingToVerdictMs'), ready: of(streams, 'readyMs'),
+  };
+  const sequential = {
+    whole: summary(seqWhole), step: summary(seqStream), lastFrame: of(seqStats, 'lastFrameToVerdictMs'), checking: of(seqStats, 'checkingToVerdictMs'),
+    ready: of(seqStats, 'readyMs'), frames: mean(seqStats.map((v) => v.acked)),
+  };
   const engine = { roundTrip: summary(engineRoundTrip), own: summary(engineOwn) };
-  const overhead = sequentialFrames.p50 !== null && engine.roundTrip.p50 !== null ? sequentialFrames.p50 - engine.roundTrip.p50 : null;
+  const overhead = sequential.lastFrame.p50 !== null && engine.roundTrip.p50 !== null ? sequential.lastFrame.p50 - engine.roundTrip.p50 : null;
   const pairedOverhead = round(quantile(paired, 0.5));
-  const ceiling = engine.roundTrip.p50 ? (2 * 1000) / engine.roundTrip.p50 : NaN;
+  const ceiling = engine.roundTrip.p50 ? (2 * 1000) / (framesPerSignIn * engine.roundTrip.p50) : NaN;
   const cpuCeiling = (cpu.length * 1000) / cpuMsPerSignIn;
-  out(`2. Frames endpoint (one 640x480 JPEG per POST)`);
-  out(`   HTTP, in the sign-ins above        p50 ${fmt(frames.p50, 7)} ms   p95 ${fmt(frames.p95, 7)} ms${C > 1 ? `   (concurrency ${C}: includes waiting for one of 2 workers)` : ''}`);
-  out(`   HTTP, ${String(SEQUENTIAL).padEnd(2)} sign-ins one at a time    p50 ${fmt(sequentialFrames.p50, 7)} ms   p95 ${fmt(sequentialFrames.p95, 7)} ms   (interleaved with the engine runs)`);
-  out(`   engine via the pool, sequential    p50 ${fmt(engine.roundTrip.p50, 7)} ms   p95 ${fmt(engine.roundTrip.p95, 7)} ms   (worker round trip, ${ENGINE_RUNS} runs)`);
-  out(`   engine's own timings.total         p50 ${fmt(engine.own.p50, 7)} ms   p95 ${fmt(engine.own.p95, 7)} ms`);
-  out(`   frames p50 (one at a time) − engine p50 = ${fmt(overhead, 0)} ms (median of the paired differences ${fmt(pairedOverhead, 0)} ms):`);
-  out(`     the endpoint's HTTP, multipart, interaction/session lookups, database and audit work`);
-  out(`   ceilings: engine-bound 2 workers / ${fmt(engine.roundTrip.p50, 0)} ms = ${ceiling.toFixed(1)} sign-ins/s; CPU-bound ${cpu.length} cores / ${cpuMsPerSignIn.toFixed(0)} CPU-ms per sign-in = ${cpuCeiling.toFixed(1)} sign-ins/s`);
-  out(`   achieved ${signInsPerSec.toFixed(2)} sign-ins/s = ${((100 * signInsPerSec) / ceiling).toFixed(0)}% of the engine-bound and ${((100 * signInsPerSec) / cpuCeiling).toFixed(0)}% of the CPU-bound ceiling (this process got ${busyCores.toFixed(2)} cores)`);
+  const paceCeiling = sequential.whole.p50 ? (C * 1000) / sequential.whole.p50 : NaN;
+  const share = (v: number) => (Number.isFinite(v) && v > 0 ? `${((100 * signInsPerSec) / v).toFixed(0)}%` : 'n/a');
+  const row = (label: string, v: { p50: number | null; p95: number | null }, extra = '') => out(`   ${label.padEnd(36)}p50 ${fmt(v.p50, 7)} ms   p95 ${fmt(v.p95, 7)} ms${extra ? `   ${extra}` : ''}`);
+  out(`2. Streamed capture against the engine alone (a ${camera.size} frame every ${FRAME_INTERVAL_MS} ms, each analysed on arrival)`);
+  row('stream, in the sign-ins above', stream.step, `(open → close; ${framesPerSignIn.toFixed(1)} frames per sign-in)`);
+  row('  open → ready', stream.ready);
+  row('  last frame → verdict', stream.lastFrame, C > 1 ? `(concurrency ${C}: includes waiting for one of 2 workers)` : '');
+  row('  checking → verdict', stream.checking);
+  row(`stream, ${SEQUENTIAL} sign-ins one at a time`, sequential.step, `(${sequential.frames.toFixed(1)} frames per sign-in; interleaved with the engine runs)`);
+  row('  open → ready', sequential.ready);
+  row('  last frame → verdict', sequential.lastFrame);
+  row('  checking → verdict', sequential.checking);
+  row('engine via the pool, sequential', engine.roundTrip, `(worker round trip, ${ENGINE_RUNS} runs)`);
+  row("engine's own timings.total", engine.own);
+  out(`   last frame → verdict p50 (one at a time) − engine p50 = ${fmt(overhead, 0)} ms (median of the paired differences ${fmt(pairedOverhead, 0)} ms):`);
+  out(`     what follows the last frame's analysis: the WebSocket messages, the decision's attempt limits, replay store, EXIF`);
+  out(`     read, device lookup, checks on the analyses, flow save and chained audit, and the end of the login step`);
+  out(`   ceilings: engine-bound 2 workers / (${framesPerSignIn.toFixed(1)} frames × ${fmt(engine.roundTrip.p50, 0)} ms) = ${ceiling.toFixed(1)} sign-ins/s; CPU-bound ${cpu.length} cores / ${cpuMsPerSignIn.toFixed(0)} CPU-ms per sign-in = ${cpuCeiling.toFixed(1)} sign-ins/s;`);
+  out(`             pace-bound ${C} at a time / ${fmt(sequential.whole.p50, 0)} ms (a whole sign-in one at a time, p50) = ${paceCeiling.toFixed(1)} sign-ins/s`);
+  out(`   achieved ${signInsPerSec.toFixed(2)} sign-ins/s = ${share(ceiling)} of the engine-bound, ${share(cpuCeiling)} of the CPU-bound and ${share(paceCeiling)} of the pace-bound ceiling (this process got ${busyCores.toFixed(2)} cores)`);
   out();
 
   // 3. token endpoint only: Facegate against the bare oidc-provider
@@ -521,8 +717,9 @@ async function main() {
   let oldestCodeS = 0;
   const tokenBatch = async (who: 'facegate' | 'bare', size: number) => {
     const agency = who === 'facegate' ? fg : bareAgency;
+    const sets = who === 'facegate' ? await camera.captures(size) : []; // before the codes' clock starts
     const batchStart = performance.now();
-    const prep = await runPool(size, C, () => (who === 'facegate' ? facegateCode(fg, next(), probe, {}) : bareCode(bareAgency, {})),
+    const prep = await runPool(size, C, (i) => (who === 'facegate' ? facegateCode(fg, next(), sets[i], {}) : bareCode(bareAgency, {})),
       () => performance.now() - batchStart > BATCH_WINDOW_MS);
     note(`${who} code preparation`, prep.results);
     const codes = prep.results.flatMap((r) => (r.ok ? [r.value] : []));
@@ -588,18 +785,28 @@ async function main() {
 
   const result = {
     machine, database, loadavgAtEnd: loadavg().map((v) => round(v, 2)),
-    probe: { source: 'faces/obama/obama_2.jpg', size: '640x480', quality: 85, bytes: probe.length, scale: round(probeScale, 3), faceHeightPx: faceHeight, liveness: round(probeLiveness, 3) },
-    settings: { n: N, concurrency: C, warmup: WARMUP, codes: CODES, batch: BATCH, engineRuns: ENGINE_RUNS, sequential: SEQUENTIAL },
+    frames: {
+      source: VIDEO, enrolled: ENROLLED, size: camera.size, videoFrames: camera.frames, passQuality: camera.passQuality, liveOnTheirOwn: camera.live,
+      windows: camera.windows, perCaptureMax: FRAMES_PER_CAPTURE, videoStep: VIDEO_STEP, intervalMs: FRAME_INTERVAL_MS, sensorSigma: SENSOR_SIGMA, meanKiB: round(camera.meanKiB()),
+      substantialActions: gw.config.capture.substantial.actions, neutralFrames: streamConfig.neutralFrames, neutralMs: streamConfig.neutralMs,
+    },
+    settings: { n: N, concurrency: C, warmup: WARMUP, codes: CODES, batch: BATCH, engineRuns: ENGINE_RUNS, sequential: SEQUENTIAL, seed: SEED },
     signIns: {
       ok: ok.length, failed: N - ok.length, wallS: round(run.wallMs / 1000, 2), perSec: round(signInsPerSec, 2), wholeMs: whole, stepsMs: steps,
       serverSideMs: Object.fromEntries(perEndpoint.map((e) => [e.endpoint, { perSignIn: round(e.count / Math.max(1, ok.length), 2), p50: e.p50, p95: e.p95, msPerSignIn: round(e.totalMs / Math.max(1, ok.length)) }])),
       serverSideMsPerSignIn: round(serverPerSignIn),
       busyCores: round(busyCores, 2), cpuMsPerSignIn: round(cpuMsPerSignIn), mainThreadBusy: round(mainThread, 2),
     },
-    frames: {
-      httpMs: { p50: frames.p50, p95: frames.p95 }, sequentialHttpMs: { p50: sequentialFrames.p50, p95: sequentialFrames.p95 },
+    stream: {
+      stepMs: { p50: stream.step.p50, p95: stream.step.p95 }, readyMs: stream.ready, lastFrameToVerdictMs: stream.lastFrame, checkingToVerdictMs: stream.checking,
+      framesPerSignIn: round(framesPerSignIn, 2), serverDecided: streams.filter((v) => v.serverDecided).length, refusedFrames: streams.reduce((n, v) => n + v.refused, 0),
+      sequential: {
+        ok: seqStats.length, wholeMs: sequential.whole, stepMs: { p50: sequential.step.p50, p95: sequential.step.p95 }, readyMs: sequential.ready,
+        lastFrameToVerdictMs: sequential.lastFrame, checkingToVerdictMs: sequential.checking, framesPerSignIn: round(sequential.frames, 2),
+      },
       engineRoundTripMs: engine.roundTrip, engineOwnMs: engine.own, overheadP50Ms: round(overhead ?? NaN), overheadPairedMedianMs: pairedOverhead,
       engineCeilingPerSec: round(ceiling, 1), ofEngineCeiling: round(signInsPerSec / ceiling, 2), cpuCeilingPerSec: round(cpuCeiling, 1), ofCpuCeiling: round(signInsPerSec / cpuCeiling, 2),
+      paceCeilingPerSec: round(paceCeiling, 1), ofPaceCeiling: round(signInsPerSec / paceCeiling, 2),
     },
     token: { ...token, ratios, oldestCodeS: round(oldestCodeS) },
     errors: errors.length, errorMessages: [...new Set(errors.map((e) => `${e.phase}: ${e.message}`))].slice(0, 10),

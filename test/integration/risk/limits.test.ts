@@ -6,7 +6,7 @@
 // The genuine citizen is the live one of helpers/live.ts (her registry photo enrolled under
 // CITIZEN, and under CITIZEN_2 where a test locks a genuine citizen out); a failure is that live
 // citizen claiming someone else's ID (presence passes, the match fails) or fresh copies of a still
-// photo (not live): both read not_verified and count toward the lockout.
+// photo (not live, read not_live): both count toward the lockout.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../../../config/load.ts';
@@ -178,7 +178,7 @@ describeWithData('attempt limits and replay defence (capture service)', () => {
     const started = await service.start({ interactionUid, clientId: null, nationalId: CITIZEN_2, acr: acrOf('substantial'), ip: '192.0.2.1' });
     const answers: string[] = [];
     for (let i = 0; i < config.risk.lockout.maxFailures; i++) answers.push(await attempt(service, CITIZEN_2, still(photo), '192.0.2.2'));
-    expect(answers).toEqual(Array(config.risk.lockout.maxFailures).fill('not_verified'));
+    expect(answers).toEqual(Array(config.risk.lockout.maxFailures).fill('not_live'));
     // The genuine citizen's own live frames, in the capture opened before: refused all the same.
     const frames = await liveFrames(started.actions);
     const before = engineCalls;
