@@ -14,8 +14,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { openFaceEngine } from '../src/biometrics/engine.ts';
-import type { ChallengeAction } from '../src/capture/flow.ts';
-import { useCanvasCamera, type CanvasCamera } from '../test/helpers/canvas-camera.ts';
+import { followingThePage, useCanvasCamera } from '../test/helpers/canvas-camera.ts';
 import { baseArgs, chromiumPath } from '../test/helpers/chromium-path.ts';
 import { startTestGateway, type TestGateway } from '../test/helpers/gateway.ts';
 import { rng, selfieCitizen } from './pad-corpus.ts';
@@ -35,19 +34,6 @@ const photo = readFileSync(join(dataDir, 'faces', 'lin_manuel_miranda', 'lin_man
 const engine = await openFaceEngine(gw.config.biometrics);
 const citizen = await selfieCitizen(engine, dataDir, gw.config.capture.challenge);
 const browser: Browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: baseArgs, timeout: 60_000 });
-
-/** The citizen in front of the camera, doing what the page shows (#challenge[data-action]). */
-function cooperative(r: () => number): CanvasCamera {
-  const cam = citizen.camera(r);
-  let following = '';
-  return {
-    async next(action) {
-      if (action && action !== following) await cam.follow(action as ChallengeAction);
-      following = action;
-      return cam.next();
-    },
-  };
-}
 
 type Run = { level: string; firstTry: boolean; firstCapture: boolean; stepUp: boolean; ms?: number; end: string; decisions: string[] };
 
@@ -71,7 +57,7 @@ async function signIn(level: 'substantial' | 'high', n: number, o: { lang: 'en' 
     viewport: o.width <= 400 ? { width: o.width, height: 640 } : { width: o.width, height: 800 },
   });
   // Every sign-in its own camera noise (the same bytes in two runs would be a replay).
-  await useCanvasCamera(context, cooperative(rng(seed * 100_003 + ++cameras)));
+  await useCanvasCamera(context, followingThePage(citizen.camera(rng(seed * 100_003 + ++cameras))));
   if (o.shots) {
     let last = '';
     await context.exposeBinding('__benchState', (_s, state: string) => { if (state !== last) { last = state; void shot(`state-${state}`); } });

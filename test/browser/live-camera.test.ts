@@ -8,6 +8,7 @@
 import { expect, it, jest } from '@jest/globals';
 import type { ChallengeAction } from '../../src/capture/flow.ts';
 import { sensor, rng } from '../../bench/pad-corpus.ts';
+import { followingThePage } from '../helpers/canvas-camera.ts';
 import { describeWithBrowser, type CanvasCamera } from '../helpers/chromium.ts';
 import { face } from '../helpers/data.ts';
 import { cameraShot } from '../helpers/derive.ts';
@@ -17,17 +18,7 @@ import { acrHigh, acrSubstantial, allowAndReadClaims, decidedCaptures, driveToEn
 jest.setTimeout(300_000);
 
 /** The live citizen in front of the camera, doing what the page shows. */
-async function cooperative(): Promise<CanvasCamera> {
-  const cam = await liveCamera();
-  let following = '';
-  return {
-    async next(action) {
-      if (action && action !== following) await cam.follow(action as ChallengeAction);
-      following = action;
-      return cam.next();
-    },
-  };
-}
+const cooperative = async (): Promise<CanvasCamera> => followingThePage(await liveCamera());
 
 describeWithBrowser('browser: a camera that follows the instructions', () => {
   const scenarios = useScenarios();

@@ -1,6 +1,7 @@
 // The canvas camera of the browser tests and `npm run bench:capture`: getUserMedia answers a
 // canvas the test draws into, one new frame each time the page takes a picture. No jest here.
 import type { BrowserContext } from 'playwright-core';
+import type { ChallengeAction } from '../../src/capture/flow.ts';
 
 /**
  * What draws the canvas camera: `next(action)` gives the frame to show after the page took one
@@ -55,4 +56,19 @@ export async function useCanvasCamera(context: BrowserContext, camera: CanvasCam
       return toBlob.apply(this, args);
     };
   });
+}
+
+/**
+ * A citizen in front of the camera doing what the page shows (#challenge[data-action]): `cam`
+ * (bench/pad-corpus.ts camera()) follows each new instruction once, and gives a frame per picture.
+ */
+export function followingThePage(cam: { follow(action: ChallengeAction): Promise<void>; next(): Promise<Uint8Array> }): CanvasCamera {
+  let following = '';
+  return {
+    async next(action) {
+      if (action && action !== following) await cam.follow(action as ChallengeAction);
+      following = action;
+      return cam.next();
+    },
+  };
 }

@@ -136,6 +136,23 @@ describeWithData('streamed capture', () => {
     expect(run.closed.code).toBe(1000);
   }, 60_000);
 
+  it('spends a submission when the client leaves after an action was prompted (the prompts cannot be probed for free)', async () => {
+    const o = await opened();
+    const cam = await liveCamera();
+    const run = await runStream({ ...o, camera: cam, onMessage: (m, ws) => { if (m.type === 'prompt' && m.action !== 'look_straight') ws.close(); } });
+    expect(run.verdict).toBeUndefined();
+    const captureId = decodeURIComponent(o.url.split('/').at(-2)!);
+    const until = Date.now() + 10_000;
+    let row: { submissions: number; attempts_used: number } | undefined;
+    while (Date.now() < until && !(row?.submissions)) {
+      row = await gw.database.db('capture_sessions').where({ id: captureId }).first();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(row).toMatchObject({ submissions: 1, attempts_used: 0 });
+    const audit = await gw.database.db('audit_events').where({ type: 'capture.abandoned' }).orderBy('id', 'desc').first();
+    expect(JSON.parse(audit.details)).toMatchObject({ captureId, prompted: 1 });
+  }, 60_000);
+
   it('keeps one stream per capture at a time', async () => {
     const o = await opened();
     const first = new WebSocket(o.url, { headers: { origin: o.origin, cookie: o.cookie } });
