@@ -95,6 +95,7 @@ export const configSchema = z.object({
       maxFrames: z.number().int().min(3).max(200).default(60).describe('Frames one streamed capture takes at most; then the server decides on what it has'),
       maxFrameBytes: z.number().int().min(1024).default(512 * 1024).describe('Largest frame of a streamed capture, in bytes (a 640x480 JPEG is 30-80 KB)'),
       maxCaptureBytes: z.number().int().min(1024).default(12 * 1024 * 1024).describe('Bytes one streamed capture takes at most'),
+      maxStreams: z.number().int().min(1).default(200).describe('Streams open at once on one instance (each holds up to stream.maxCaptureBytes until its decision)'),
       maxStreamsPerIp: z.number().int().min(1).default(4).describe('Streams open at once from one client IP, per instance'),
       startTimeoutMs: z.number().int().min(100).default(10_000).describe('Time from opening the stream to its start message'),
       neutralMs: z.number().int().min(0).default(800).describe('The look-straight step: at least this long and stream.neutralFrames frames before the first prompt'),

@@ -62,7 +62,8 @@ export function createStreamHub(deps: StreamDeps) {
   function accept(socket: StreamSocket, ctx: StreamContext): { message(data: Buffer, binary: boolean): void; closed(): void } {
     const ip = ctx.ip ?? 'unknown';
     const open = perIp.get(ip) ?? 0;
-    if (open >= s.maxStreamsPerIp || busy.has(ctx.captureId)) {
+    // Each stream holds its frames in memory until its decision: bounded per IP and per instance.
+    if (open >= s.maxStreamsPerIp || busy.size >= s.maxStreams || busy.has(ctx.captureId)) {
       const code: ErrorCode = busy.has(ctx.captureId) ? 'capture_busy' : 'too_many_streams';
       socket.send({ type: 'error', code, message: messageOf(code) });
       socket.close(1000, code);
@@ -278,6 +279,8 @@ function liveCapture(socket: StreamSocket, ctx: StreamContext, deps: StreamDeps,
   function message(data: Buffer, binary: boolean) {
     if (phase === 'ended') return;
     if (binary) return frame(data);
+    // While deciding, a text message changes nothing (and never cuts the decision short).
+    if (phase === 'checking') return;
     let parsed: unknown;
     try {
       parsed = data.length <= 4096 ? JSON.parse(data.toString('utf8')) : undefined;
@@ -287,7 +290,6 @@ function liveCapture(socket: StreamSocket, ctx: StreamContext, deps: StreamDeps,
     const m = parsed as { type?: unknown; csrf?: unknown } | undefined;
     if (m?.type === 'start' && phase === 'waiting_start') return void start(m.csrf);
     // The client has no more frames (its camera stopped): the decision on what arrived, now.
-    if (m?.type === 'end' && phase === 'checking') return; // the decision is already running
     if (m?.type === 'end' && (phase === 'neutral' || phase === 'pausing' || phase === 'step')) return void finish();
     fault('invalid_input', 'unknown or unexpected message');
   }
