@@ -258,10 +258,9 @@ export function createCaptureService(deps: CaptureDeps) {
       });
       deps.observeRisk?.risk({ stage: 'submit', decision: risk });
       deps.observe?.({ level: levelOf(flow.acr), status, code }, extra.analyses ?? []);
-      // Outwardly, every failed attempt reads the same: not_verified. The audit keeps the reason.
+      // Outwardly a failed attempt reads not_live (presence or liveness) or not_verified (no match,
+      // unknown ID, denied): never which check or score. The audit keeps the reason.
       const retryCodes = extra.checks?.at(-1)?.codes ?? (code ? [code] : []);
-      // A presence or liveness failure says so (it never blames the ID number); a no-match and an
-      // unknown ID both read not_verified.
       const failed: ErrorCode = code === 'not_live' ? 'not_live' : 'not_verified';
       const codes = outcome === 'retry' ? retryCodes.slice(0, 3) : outcome === 'failed' ? [failed] : [];
       const answer: SubmitResult = { status, feedback: codes.map(feedbackOf), attemptsLeft: attemptsLeft(next, flowLimits), flow: next, ...(extra.actions ? { actions: extra.actions, ...frameCounts(next) } : {}) };

@@ -21,6 +21,8 @@ export type AppDeps = {
   /** Readiness probes by name; each throws when not ready. */
   readiness: Record<string, () => Promise<void>>;
   trustProxy: boolean;
+  /** The capture streams' origin (ws:// or wss:// of the issuer), allowed in connect-src: older browsers do not count a WebSocket as 'self'. */
+  streamOrigin?: string;
 };
 
 /** Client errors are answered with their code; anything else is logged and hidden as internal_error. */
@@ -76,7 +78,7 @@ function requestLog(logger: Logger, metrics: Metrics): Koa.Middleware {
   };
 }
 
-export function createApp({ provider, routers, logger, metrics, readiness, trustProxy }: AppDeps): Koa {
+export function createApp({ provider, routers, logger, metrics, readiness, trustProxy, streamOrigin }: AppDeps): Koa {
   const app = new Koa({ proxy: trustProxy });
   app.use(requestLog(logger, metrics));
   app.use(errorHandler(logger));
@@ -85,7 +87,7 @@ export function createApp({ provider, routers, logger, metrics, readiness, trust
       useDefaults: false,
       directives: {
         defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:', 'blob:'],
-        mediaSrc: ["'self'", 'blob:'], connectSrc: ["'self'"], frameAncestors: ["'none'"], objectSrc: ["'none'"], baseUri: ["'none'"],
+        mediaSrc: ["'self'", 'blob:'], connectSrc: ["'self'", ...(streamOrigin ? [streamOrigin] : [])], frameAncestors: ["'none'"], objectSrc: ["'none'"], baseUri: ["'none'"],
         // form-action is left out on purpose: a consent form's 303 goes on to the agency's
         // redirect_uri, which Chromium checks against form-action.
       },

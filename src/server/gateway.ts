@@ -72,6 +72,7 @@ export async function createGateway(config: Readonly<Config>, options: GatewayOp
   let closing = false;
   const app = createApp({
     provider, routers, logger, metrics, trustProxy: config.server.trustProxy,
+    streamOrigin: new URL(config.server.issuer).origin.replace(/^http/, 'ws'),
     readiness: {
       shutdown: async () => { if (closing) throw new Error('shutting down'); },
       // The schema was migrated at start; readiness only asks whether the database answers.
