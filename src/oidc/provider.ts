@@ -52,7 +52,9 @@ export function agencyProfile(dpopNonceSecret: Buffer) {
       devInteractions: { enabled: false },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true },
       dPoP: { enabled: true, nonceSecret: dpopNonceSecret },
-      introspection: { enabled: true },
+      // RFC 7662 §4 / RFC 9700: a token is introspected only by the agency it was issued to; any
+      // other caller learns nothing (active: false), not even that it exists.
+      introspection: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
       revocation: { enabled: true },
       userinfo: { enabled: true },
       claimsParameter: { enabled: false },

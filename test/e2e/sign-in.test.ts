@@ -126,6 +126,8 @@ describeWithData('sign-in end to end', () => {
       pkceCodeVerifier: s.verifier, expectedNonce: s.nonce, expectedState: s.state,
     }, undefined, { DPoP: s.DPoP });
     expect(await client.tokenIntrospection(pension.config, tokens.access_token)).toMatchObject({ active: true, client_id: 'pension-office', token_type: 'DPoP' });
+    // Another agency introspecting it learns nothing: not its sub, scope or key binding.
+    expect(await client.tokenIntrospection(tax.config, tokens.access_token)).toEqual({ active: false });
     await client.tokenRevocation(pension.config, tokens.access_token);
     expect(await client.tokenIntrospection(pension.config, tokens.access_token)).toMatchObject({ active: false });
 
