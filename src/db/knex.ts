@@ -18,10 +18,15 @@ export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//.test(url);
 }
 
+// A failed query's message is "<sql> - <driver message>"; by default knex inlines the bound
+// values (tokens, digests, national IDs) into that SQL, and the message reaches the logs.
+const withoutValuesOnError = { compileSqlOnError: false } as const;
+
 /** Opens (but does not migrate) the configured database. */
 export function openDatabase(database: Config['database']): Db {
   if (isPostgresUrl(database.url)) {
     return knexFactory({
+      ...withoutValuesOnError,
       client: 'pg',
       connection: database.url,
       searchPath: database.schema ? [database.schema] : undefined,
@@ -34,6 +39,7 @@ export function openDatabase(database: Config['database']): Db {
   const file = database.url.slice('sqlite:'.length);
   if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
   return knexFactory({
+    ...withoutValuesOnError,
     client: 'better-sqlite3',
     connection: { filename: file },
     useNullAsDefault: true,

@@ -1,6 +1,7 @@
 // Injection signals of one submission, cheap and before the face engine: client capture times
 // (epoch ms) that fall outside the capture session or come faster than a camera delivers, and
 // image metadata naming editing software (EXIF Software / ProcessingSoftware, XMP CreatorTool).
+// Runs on the main thread: every read of the uploaded bytes is capped in size and linear in time.
 import exifReader from 'exif-reader';
 import sharp, { type Metadata } from 'sharp';
 import type { Config } from '../../config/schema.ts';
@@ -25,6 +26,19 @@ export function timingFlags({ timestamps, sessionStart, sessionEnd, now }: Timin
   return { flags, details: { ...(gaps.length ? { minGapMs } : {}), firstOffsetMs: timestamps[0] - sessionStart } };
 }
 
+/** Bytes of an XMP packet scanned: CreatorTool sits in its first rdf:Description, and a PNG iTXt chunk can hold megabytes. */
+const xmpScanBytes = 64 * 1024;
+
+// Bounded quantifiers only: each 'CreatorTool' costs at most a few hundred steps, so the scan is
+// linear in the packet. The former `[^>]*` rescanned to the end from every opening: quadratic,
+// 35 s of main thread for a 1 MB packet.
+const creatorTool = /CreatorTool(?:="([^"<]{1,200})"|='([^'<]{1,200})'|[^<>]{0,200}>([^<]{1,200})<)/g;
+
+/** The XMP CreatorTool values, as an element (`<xmp:CreatorTool>X</…>`) or an attribute (`xmp:CreatorTool="X"`). */
+export function creatorToolsOf(xmp: string): string[] {
+  return [...xmp.matchAll(creatorTool)].map((m) => (m[1] ?? m[2] ?? m[3]).trim()).filter(Boolean);
+}
+
 /** The editing software a frame's metadata names, if it is on the configured list. */
 export async function editingSoftwareOf(frame: Uint8Array, names: readonly string[]): Promise<string | undefined> {
   let meta: Metadata;
@@ -42,7 +56,7 @@ export async function editingSoftwareOf(frame: Uint8Array, names: readonly strin
       // unreadable EXIF: nothing to say
     }
   }
-  if (meta.xmp) texts.push(...(/CreatorTool[^>]*>([^<]{1,200})</.exec(meta.xmp.toString('utf8')) ?? []).slice(1));
+  if (meta.xmp) texts.push(...creatorToolsOf(meta.xmp.subarray(0, xmpScanBytes).toString('utf8')));
   const text = texts.join(' ').toLowerCase();
   const hit = names.find((n) => text.includes(n.toLowerCase()));
   return hit ? texts.join(' ').slice(0, 80) : undefined;

@@ -1,11 +1,11 @@
 // Keys, networks and the injection signals of src/risk: HMACs never equal the raw value, /24 and
-// /64 networks, capture times against the session, and EXIF naming editing software.
+// /64 networks, capture times against the session, and EXIF or XMP naming editing software.
 import { describe, expect, it } from '@jest/globals';
 import sharp from 'sharp';
 import { loadConfig } from '../../../config/load.ts';
 import { createRiskKeys, networkOf } from '../../../src/risk/keys.ts';
 import { digestsOf } from '../../../src/risk/replay.ts';
-import { editingSoftwareOf, timingFlags } from '../../../src/risk/signals.ts';
+import { creatorToolsOf, editingSoftwareOf, timingFlags } from '../../../src/risk/signals.ts';
 
 const signals = loadConfig({ NODE_ENV: 'test' }).risk.signals;
 
@@ -58,6 +58,39 @@ describe('injection signals', () => {
     expect(await editingSoftwareOf(phone, signals.editingSoftware)).toBeUndefined();
     expect(await editingSoftwareOf(plain, signals.editingSoftware)).toBeUndefined();
     expect(await editingSoftwareOf(Buffer.from('not an image'), signals.editingSoftware)).toBeUndefined();
+  });
+
+  /** A PNG whose XMP packet is `body` inside an rdf:Description (sharp writes it as an iTXt chunk). */
+  const withXmp = async (body: string): Promise<Buffer> => {
+    const plain = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#808080' } }).png().toBuffer();
+    const xmp = `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">${body}</rdf:RDF></x:xmpmeta>`;
+    return sharp(plain).withXmp(xmp).png().toBuffer();
+  };
+  const ns = 'rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/"';
+
+  it('names editing software from the XMP CreatorTool, as an element or an attribute', async () => {
+    const element = await withXmp(`<rdf:Description ${ns}><xmp:CreatorTool>Adobe Photoshop 25.0 (Windows)</xmp:CreatorTool></rdf:Description>`);
+    const attribute = await withXmp(`<rdf:Description ${ns} xmp:CreatorTool="GIMP 2.10"/>`);
+    const camera = await withXmp(`<rdf:Description ${ns}><xmp:CreatorTool>Pixel 8 camera</xmp:CreatorTool></rdf:Description>`);
+    expect(await editingSoftwareOf(element, signals.editingSoftware)).toContain('Adobe Photoshop 25.0');
+    expect(await editingSoftwareOf(attribute, signals.editingSoftware)).toContain('GIMP 2.10');
+    expect(await editingSoftwareOf(camera, signals.editingSoftware)).toBeUndefined();
+  });
+
+  // 1 MB of '<CreatorTool' openings with no '>': a regex scanning to the next '>' from each one
+  // is quadratic (tens of seconds of main thread); the capped, linear scan takes milliseconds.
+  it('scans a PNG with a 1 MB XMP packet of CreatorTool openings in well under a second', async () => {
+    const frame = await withXmp('<CreatorTool'.repeat(87_000));
+    const started = performance.now();
+    const software = await editingSoftwareOf(frame, signals.editingSoftware);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(software).toBeUndefined();
+  });
+
+  it('matches CreatorTool in time linear in the text, whatever its size', () => {
+    const started = performance.now();
+    expect(creatorToolsOf('CreatorTool'.repeat(95_000))).toEqual([]);
+    expect(performance.now() - started).toBeLessThan(1000);
   });
 
   it('digests each frame with sha256', () => {
