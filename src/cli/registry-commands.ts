@@ -1,6 +1,8 @@
 // `facegate migrate | registry add | registry import`: the schema and the citizen registry from the
-// command line. Results go to stdout only; nothing here logs a national ID or a name.
+// command line, every change audited with the operator. Results go to stdout only; nothing here
+// logs a national ID or a name.
 import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import type { Config } from '../../config/schema.ts';
@@ -8,19 +10,38 @@ import { readManifest } from '../biometrics/models.ts';
 import { createEnginePool, type FaceAnalyzer } from '../biometrics/pool.ts';
 import { openDatabase, type Db } from '../db/knex.ts';
 import { migrateLatest } from '../db/migrate.ts';
+import type { RegistryActor } from '../registry/changes.ts';
 import { enrollCitizen } from '../registry/enroll.ts';
 import { importRegistry, type ImportSummary } from '../registry/import.ts';
 import { embeddingModelIdFromManifest } from '../registry/templates.ts';
-import { AppError } from '../shared/errors.ts';
+import { AppError, isAppError } from '../shared/errors.ts';
 import { createSealer } from '../shared/sealed.ts';
 import { print, readInput, type OutputOptions } from './output.ts';
 import type { Run } from './db.ts';
 
-
-interface AddOptions extends OutputOptions {
-  nationalId: string; givenName: string; familyName: string; birthdate: string; address?: string; photo: string;
+interface OperatorOptions { operator?: string }
+interface AddOptions extends OutputOptions, OperatorOptions {
+  nationalId: string; givenName: string; familyName: string; birthdate: string; address?: string; photo: string; replace?: boolean;
 }
-interface ImportCliOptions extends OutputOptions { csv: string; photos: string; force?: boolean }
+interface ImportCliOptions extends OutputOptions, OperatorOptions { csv: string; photos: string; force?: boolean }
+
+const maxOperatorLength = 100;
+
+/** Who runs the command, for the audit trail: `--operator`, else the OS user name. */
+function actorOf(option: string | undefined, source: string): RegistryActor {
+  if (option !== undefined) {
+    const name = option.trim();
+    if (!name) throw new AppError('invalid_input', '--operator must not be empty');
+    if (name.length > maxOperatorLength) throw new AppError('invalid_input', `--operator: at most ${maxOperatorLength} characters`);
+    return { actor: name, source };
+  }
+  try {
+    return { actor: userInfo().username, source };
+  } catch {
+    // No passwd entry for the uid (some containers).
+    return { actor: 'unknown', source };
+  }
+}
 
 /**
  * Opens and migrates the database, and a pool of `threads` face workers started on first use (a
@@ -70,28 +91,39 @@ export function registerRegistryCommands(program: Command, config: Readonly<Conf
   const registry = program.command('registry').description('The citizen registry: records and encrypted face templates');
 
   registry.command('add')
-    .description('Enroll or update one citizen from a record and a reference photo (enrollment-grade quality)')
+    .description('Enroll one citizen from a record and a reference photo (enrollment-grade quality); an ID already registered is refused (citizen_exists) unless --replace')
     .requiredOption('--national-id <id>', '6-20 letters or digits')
     .requiredOption('--given-name <name>')
     .requiredOption('--family-name <name>')
     .requiredOption('--birthdate <YYYY-MM-DD>')
     .option('--address <address>')
     .requiredOption('--photo <file>', 'JPEG, PNG or WebP reference photo (not stored)')
+    .option('--replace', 'update the citizen registered under this ID: her record and her face template')
+    .option('--operator <name>', 'who enrolls, for the audit trail (default: the OS user name)')
     .option('--json', 'print JSON')
     .action((opts: AddOptions) => run(!!opts.json, async () => {
+      const by = actorOf(opts.operator, 'registry add');
       const photo = await readInput(opts.photo);
       const input = { nationalId: opts.nationalId, givenName: opts.givenName, familyName: opts.familyName, birthdate: opts.birthdate, address: opts.address };
-      const result = await withRegistry(config, 1, (db, analyzer) => enrollCitizen({ db, analyzer, sealer: sealer(), clock }, input, photo));
+      const result = await withRegistry(config, 1, (db, analyzer) => enrollCitizen({ db, analyzer, sealer: sealer(), clock }, input, photo, { replace: !!opts.replace, by }))
+        .catch((err: unknown) => {
+          if (isAppError(err) && err.code === 'citizen_exists') {
+            throw new AppError('citizen_exists', 'this national ID is already in the registry; --replace updates her record and face template');
+          }
+          throw err;
+        });
       print(opts, result, () => `${result.change} citizen ${result.citizen.id} (${result.citizen.nationalId}); template ${result.templateModelId} ${result.templateChange}`);
     }));
 
   registry.command('import')
-    .description('Enroll every row of a registry CSV (national_id,given_name,family_name,birthdate,address,photo); exit 1 if any row is rejected')
+    .description('Enroll every row of a registry CSV (national_id,given_name,family_name,birthdate,address,photo), creating or updating (record and face template) the citizen of each; exit 1 if any row is rejected')
     .requiredOption('--csv <file>', 'registry CSV')
     .requiredOption('--photos <dir>', 'folder the photo column is relative to')
     .option('--force', 're-analyze rows already enrolled with the current model')
+    .option('--operator <name>', 'who imports, for the audit trail (default: the OS user name)')
     .option('--json', 'print JSON')
     .action((opts: ImportCliOptions) => run(!!opts.json, async () => {
+      const by = actorOf(opts.operator, 'registry import');
       if (!existsSync(opts.csv)) throw new AppError('file_not_found', `${opts.csv}: no such file`);
       const modelId = embeddingModelIdFromManifest(readManifest(config.biometrics.modelsDir));
       const bar = !opts.json && process.stderr.isTTY
@@ -105,6 +137,7 @@ export function registerRegistryCommands(program: Command, config: Readonly<Conf
             csvPath: opts.csv,
             photosDir: opts.photos,
             force: !!opts.force,
+            by,
             concurrency: Math.max(2, threads),
             maxPhotoBytes: config.biometrics.image.maxBytes,
             onProgress: bar && ((done, total) => (done === 1 ? bar.start(total, done) : bar.update(done))),

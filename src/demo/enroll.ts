@@ -1,6 +1,6 @@
 // The development enrollment page at /demo/enroll: a newcomer adds her own face to the registry
-// (enrollment-grade quality gate, the registry's enrollCitizen), then signs in at /demo. Mounted
-// only when config.demo.enabled (never in production); CSRF-bound to a random browser cookie.
+// (enrollment-grade quality gate, enrollCitizen create-only, audited as 'demo'), then signs in at
+// /demo. Mounted only when config.demo.enabled (never in production); CSRF-bound to a browser cookie.
 import { randomBytes } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
@@ -58,7 +58,10 @@ export function createDemoEnrollment({ db, analyzer, sealer, csrf, maxBytes }: D
       return page({ feedback: [feedbackOf('too_few_frames')] });
     }
     try {
-      const { citizen } = await enrollCitizen({ db, analyzer, sealer, clock: Date.now }, values, files[0]);
+      // Create-only: a public page must never replace a registered citizen's record or face (the
+      // same citizen id, so the same pairwise sub, for someone else): an ID in the registry is refused.
+      const by = { actor: 'demo', source: 'demo enroll', ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined };
+      const { citizen } = await enrollCitizen({ db, analyzer, sealer, clock: Date.now }, values, files[0], { replace: false, by });
       page({ values: {}, enrolled: { name: `${citizen.givenName} ${citizen.familyName}`, nationalId: citizen.nationalId, signInUrl: '/demo' } });
     } catch (err) {
       if (!isAppError(err) || err.status >= 500) throw err;

@@ -1,5 +1,5 @@
-// Citizen records of the registry: the input schema, the row and domain shapes, lookups and the
-// idempotent upsert. Imports knex types, zod and shared/ only (never koa, oidc-provider or biometrics).
+// Citizen records of the registry: the input schema, the row and domain shapes, lookups, the
+// create-only insert and the upsert. Imports knex types, zod, shared/ (never koa, oidc or biometrics).
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { z } from 'zod';
@@ -144,27 +144,58 @@ export async function findCitizenById(db: Queryable, id: string): Promise<Citize
   return row ? toCitizen(row) : undefined;
 }
 
+/** The record fields an update may change, by their domain names (what the audit trail names, never their values). */
+export const recordFields = ['givenName', 'familyName', 'birthdate', 'address'] as const;
+export type RecordField = (typeof recordFields)[number];
+
+/** The record fields whose value differs between the stored citizen and the (validated) input. */
+export function changedFields(citizen: Citizen, input: CitizenInput): RecordField[] {
+  return recordFields.filter((f) => (citizen[f] ?? undefined) !== (input[f] ?? undefined));
+}
+
+// pg: unique_violation; better-sqlite3: SQLITE_CONSTRAINT_UNIQUE.
+const isUniqueViolation = (err: unknown): boolean => {
+  const code = String((err as { code?: unknown }).code ?? '');
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+};
+
 /**
- * Creates the citizen, or updates the record registered under the same national ID. Re-validates
- * its input. The status of an existing citizen is kept: an import never reactivates a suspended
- * or deceased citizen. Run it in the caller's transaction when other writes depend on it.
+ * Creates the citizen, and only that: throws AppError `citizen_exists` (with `details.citizenId`
+ * when known) if the national ID is already registered, also when a concurrent insert wins the
+ * unique index. Re-validates its input. Writes no audit event: go through `enrollCitizen`.
  */
-export async function upsertCitizen(db: Queryable, input: CitizenInput, clock: Clock): Promise<{ citizen: Citizen; change: Change }> {
+export async function insertCitizen(db: Queryable, input: CitizenInput, clock: Clock): Promise<Citizen> {
+  const valid = parseCitizenInput(input, clock);
+  const existing = await db<CitizenRow>('citizens').where({ national_id: valid.nationalId }).first('id');
+  if (existing) throw new AppError('citizen_exists', undefined, { citizenId: existing.id });
+  const now = clock();
+  const row: CitizenRow = {
+    id: randomUUID(), national_id: valid.nationalId, given_name: valid.givenName, family_name: valid.familyName,
+    birthdate: valid.birthdate, address: valid.address ?? null, status: 'active', created_at: now, updated_at: now,
+  };
+  try {
+    await db('citizens').insert(row);
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new AppError('citizen_exists');
+    throw err;
+  }
+  return toCitizen(row);
+}
+
+/**
+ * Creates the citizen, or updates the record registered under the same national ID (`fields`: the
+ * names of those that changed). Re-validates its input. The status of an existing citizen is kept:
+ * an import never reactivates a suspended or deceased citizen. Run it in the caller's transaction
+ * when other writes depend on it. Writes no audit event: go through `enrollCitizen`.
+ */
+export async function upsertCitizen(db: Queryable, input: CitizenInput, clock: Clock): Promise<{ citizen: Citizen; change: Change; fields: RecordField[] }> {
   const valid = parseCitizenInput(input, clock);
   const existing = await db<CitizenRow>('citizens').where({ national_id: valid.nationalId }).first();
+  if (!existing) return { citizen: await insertCitizen(db, valid, clock), change: 'created', fields: [] };
+  const fields = changedFields(toCitizen(existing), valid);
+  if (fields.length === 0) return { citizen: toCitizen(existing), change: 'unchanged', fields };
   const now = clock();
-  const fields = {
-    given_name: valid.givenName,
-    family_name: valid.familyName,
-    birthdate: valid.birthdate,
-    address: valid.address ?? null,
-  };
-  if (!existing) {
-    const row: CitizenRow = { id: randomUUID(), national_id: valid.nationalId, ...fields, status: 'active', created_at: now, updated_at: now };
-    await db('citizens').insert(row);
-    return { citizen: toCitizen(row), change: 'created' };
-  }
-  if (isSameRecord(toCitizen(existing), valid)) return { citizen: toCitizen(existing), change: 'unchanged' };
-  await db('citizens').where({ id: existing.id }).update({ ...fields, updated_at: now });
-  return { citizen: toCitizen({ ...existing, ...fields, updated_at: now }), change: 'updated' };
+  const values = { given_name: valid.givenName, family_name: valid.familyName, birthdate: valid.birthdate, address: valid.address ?? null };
+  await db('citizens').where({ id: existing.id }).update({ ...values, updated_at: now });
+  return { citizen: toCitizen({ ...existing, ...values, updated_at: now }), change: 'updated', fields };
 }

@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream';
 import { parse, type Options } from 'csv-parse';
 import { AppError, isAppError, type ErrorCode } from '../shared/errors.ts';
 import { findCitizenByNationalId, isSameRecord, parseCitizenInput, type Change, type CitizenInput } from './citizens.ts';
+import type { RegistryActor } from './changes.ts';
 import { enrollCitizen, type EnrollDeps } from './enroll.ts';
 import { hasTemplate } from './templates.ts';
 
@@ -31,6 +32,8 @@ export interface ImportOptions {
   maxPhotoBytes?: number;
   /** Re-analyze every row, even those already enrolled with the current model. */
   force?: boolean;
+  /** Who imports, for the audit trail (one event per citizen created or changed). */
+  by: RegistryActor;
 }
 
 /** Codes of a rejected row: the catalogue's, plus a national ID seen earlier in the same file. */
@@ -111,7 +114,8 @@ async function importRow(deps: ImportDeps, opts: ImportOptions, input: CitizenIn
   const bytes = await readFile(path).catch(() => {
     throw new AppError('file_not_found', 'photo: no such file in the photos folder');
   });
-  return (await enrollCitizen(deps, input, bytes)).change;
+  // An import is the registry's own source: it updates the citizens it names (record and template), explicitly.
+  return (await enrollCitizen(deps, input, bytes, { replace: true, by: opts.by })).change;
 }
 
 async function countRows(path: string): Promise<number> {
@@ -124,6 +128,8 @@ async function countRows(path: string): Promise<number> {
  * Imports a registry CSV (header `national_id,given_name,family_name,birthdate,address,photo`).
  * Rows are independent: a bad one is reported and the others go on. A national ID seen earlier in
  * the file is rejected (`duplicate_national_id`), even if the earlier row was rejected too.
+ * Creates or updates the citizens it names; each change is audited (`registry.citizen_created`,
+ * `registry.citizen_updated`, `registry.template_replaced`) with `opts.by`.
  * Idempotent: a re-run reports enrolled rows as 'unchanged' without running the face model.
  * Throws only for the file as a whole (`file_not_found`, `invalid_input` for a bad header).
  */

@@ -1,8 +1,8 @@
 // `facegate migrate | registry add | registry import` as an operator runs them: child processes on
-// a temporary SQLite file, JSON output, exit status and error codes.
+// a temporary SQLite file, JSON output, exit status, error codes, and the audit events they write.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { describeWithData, facePath, dataDir } from '../../helpers/data.ts';
 import { cliRunner, lastJson } from '../../helpers/cli.ts';
@@ -14,6 +14,9 @@ delete env.DATABASE_SCHEMA;
 const run = (...args: string[]) => cliRunner(env)(...args);
 const json = lastJson as (s: string) => any;
 const obama = ['--national-id', 'ob000001', '--given-name', 'Barack', '--family-name', 'Obama', '--birthdate', '1961-08-04'];
+/** The audit trail as `audit export` prints it (one JSON object per line). */
+const events = async (): Promise<any[]> => (await run('audit', 'export')).stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const personal = ['OB000001', 'Barack', 'Obama', '1961-08-04', 'Pennsylvania', 'ROSE0001', 'Leslie', 'KIT00001', 'Harington'];
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -31,6 +34,12 @@ describe('facegate registry add errors', () => {
     const r = await run('registry', 'add', ...obama, '--national-id', 'x1', '--photo', 'package.json', '--json');
     expect(r.code).toBe(1);
     expect(json(r.stdout).error.code).toBe('invalid_national_id');
+  });
+
+  it('refuses an empty --operator with invalid_input', async () => {
+    const r = await run('registry', 'add', ...obama, '--photo', 'package.json', '--operator', ' ', '--json');
+    expect(r.code).toBe(1);
+    expect(json(r.stdout).error.code).toBe('invalid_input');
   });
 
   it('refuses a missing photo with file_not_found', async () => {
@@ -55,8 +64,9 @@ describeWithData('facegate registry on the shared faces', () => {
     ].join('\n'));
   });
 
+  let citizenId = '';
   it('registry add enrolls a citizen and prints the record and template model', async () => {
-    const r = await run('registry', 'add', ...obama, '--address', '1600 Pennsylvania Ave', '--photo', facePath('obama', 'obama_1.jpg'), '--json');
+    const r = await run('registry', 'add', ...obama, '--address', '1600 Pennsylvania Ave', '--photo', facePath('obama', 'obama_1.jpg'), '--operator', 'op-jane', '--json');
     expect(r.code).toBe(0);
     expect(json(r.stdout)).toMatchObject({
       change: 'created',
@@ -65,26 +75,70 @@ describeWithData('facegate registry on the shared faces', () => {
       quality: { grade: 'enrollment', ok: true },
     });
     expect(r.stderr).not.toContain('OB000001');
+    citizenId = json(r.stdout).citizen.id;
   });
 
-  it('registry add again with the same input is unchanged', async () => {
-    const r = await run('registry', 'add', ...obama, '--address', '1600 Pennsylvania Ave', '--photo', facePath('obama', 'obama_1.jpg'), '--json');
-    expect(json(r.stdout)).toMatchObject({ change: 'unchanged', templateChange: 'unchanged' });
+  it('registry add writes registry.citizen_created with the operator, and no personal data', async () => {
+    const trail = await events();
+    expect(trail.at(-1)).toMatchObject({
+      type: 'registry.citizen_created', outcome: 'success', citizen_id: citizenId,
+      details: { actor: 'op-jane', source: 'registry add', modelId: expect.stringMatching(/^fr_feature:/) },
+    });
+    for (const value of personal) expect(JSON.stringify(trail)).not.toContain(value);
   });
 
-  it('registry add rejects a group photo with multiple_faces', async () => {
-    const r = await run('registry', 'add', ...obama, '--photo', facePath('_group', 'obama_and_biden_2.jpg'), '--json');
+  it('registry add again without --replace is refused with citizen_exists, and audited', async () => {
+    const before = await events();
+    const r = await run('registry', 'add', ...obama, '--given-name', 'Mallory', '--photo', facePath('kit_harington', 'kit_harington_1.jpg'), '--json');
+    expect(r.code).toBe(1);
+    expect(json(r.stdout).error).toMatchObject({ code: 'citizen_exists', message: expect.stringContaining('--replace') });
+    const trail = await events();
+    expect(trail.slice(before.length)).toEqual([expect.objectContaining({
+      type: 'registry.enrollment_refused', outcome: 'failure', code: 'citizen_exists', citizen_id: citizenId,
+      details: { actor: userInfo().username, source: 'registry add' },
+    })]);
+  });
+
+  it('registry add --replace with the first input is unchanged (the refused add changed nothing) and writes no event', async () => {
+    const before = await events();
+    const r = await run('registry', 'add', ...obama, '--address', '1600 Pennsylvania Ave', '--photo', facePath('obama', 'obama_1.jpg'), '--replace', '--json');
+    expect(json(r.stdout)).toMatchObject({ change: 'unchanged', templateChange: 'unchanged', citizen: { id: citizenId, givenName: 'Barack' } });
+    expect(await events()).toHaveLength(before.length);
+  });
+
+  it('registry add --replace updates the record and template, audited with the OS user by default', async () => {
+    const before = await events();
+    const r = await run('registry', 'add', ...obama, '--address', '1 Main Street', '--photo', facePath('obama', 'obama_2.jpg'), '--replace', '--json');
+    expect(r.code).toBe(0);
+    expect(json(r.stdout)).toMatchObject({ change: 'updated', templateChange: 'updated', citizen: { id: citizenId, address: '1 Main Street' } });
+    const actor = { actor: userInfo().username, source: 'registry add' };
+    expect((await events()).slice(before.length).map((e) => [e.type, e.citizen_id, e.details])).toEqual([
+      ['registry.citizen_updated', citizenId, { ...actor, fields: ['address'] }],
+      ['registry.template_replaced', citizenId, { ...actor, modelId: expect.stringMatching(/^fr_feature:/), templateChange: 'updated' }],
+    ]);
+  });
+
+  it('registry add --replace rejects a group photo with multiple_faces', async () => {
+    const r = await run('registry', 'add', ...obama, '--photo', facePath('_group', 'obama_and_biden_2.jpg'), '--replace', '--json');
     expect(r.code).toBe(1);
     expect(json(r.stdout).error.code).toBe('multiple_faces');
   });
 
   it('registry import exits 0 when every row is accepted, and re-runs unchanged', async () => {
     const args = ['registry', 'import', '--csv', join(dir, 'registry.csv'), '--photos', join(dataDir, 'faces'), '--json'];
+    const before = await events();
     const first = await run(...args);
     expect(first.code).toBe(0);
     expect(json(first.stdout)).toMatchObject({ total: 2, created: 2, updated: 0, unchanged: 0, rejected: [] });
-    const again = await run(...args);
+    const created = (await events()).slice(before.length);
+    expect(created.map((e) => [e.type, e.details.actor, e.details.source])).toEqual([
+      ['registry.citizen_created', userInfo().username, 'registry import'], ['registry.citizen_created', userInfo().username, 'registry import'],
+    ]);
+    const again = await run(...args, '--operator', 'op-jane');
     expect(json(again.stdout)).toMatchObject({ total: 2, created: 0, unchanged: 2, rejected: [] });
+    const trail = await events();
+    expect(trail).toHaveLength(before.length + 2);
+    for (const value of personal) expect(JSON.stringify(trail)).not.toContain(value);
   });
 
   it('registry import exits 1 and lists the rejected rows with their codes', async () => {

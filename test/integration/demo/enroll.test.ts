@@ -1,6 +1,7 @@
 // The development enrollment page (/demo/enroll): enrolls through the registry's enrollCitizen,
-// CSRF-bound to its cookie, quality problems as guidance, and absent when the demo is disabled;
-// the demo agency's pages in the citizen's language; the favicon on every page and at /favicon.ico.
+// create-only and audited, CSRF-bound to its cookie, quality problems as guidance, and absent when
+// the demo is disabled; the demo agency's pages in the citizen's language; the favicon on every
+// page and at /favicon.ico.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import sharp from 'sharp';
 import { createBrowser } from '../../helpers/browser.ts';
@@ -70,6 +71,46 @@ describeWithData('enrollment page (demo enabled)', () => {
     expect(res.status).toBe(400);
     expect(res.body).toContain('<li data-code="invalid_citizen">');
     expect(await findCitizenByNationalId(gw.database.db, 'ENROLL03')).toBeUndefined();
+  });
+
+  it('refuses an enrollment for a national ID already in the registry (citizen_exists), in the citizen\'s language, and changes nothing', async () => {
+    const owner = await openPage();
+    const enrolled = await owner.browser.request(`${gw.issuer}/demo/enroll`, {
+      method: 'POST', body: form({ csrf: owner.csrf, ...record, nationalId: 'ENROLL05' }, face('lin_manuel_miranda', 'lin_manuel_miranda_1.png')),
+    });
+    expect(enrolled.status).toBe(200);
+    const citizen = (await findCitizenByNationalId(gw.database.db, 'ENROLL05'))!;
+    const template = await gw.database.db('face_templates').where({ citizen_id: citizen.id }).first();
+
+    const attacker = await openPage('?lang=fr');
+    const res = await attacker.browser.request(`${gw.issuer}/demo/enroll`, {
+      method: 'POST',
+      body: form({ csrf: attacker.csrf, nationalId: 'enroll05', givenName: 'Mallory', familyName: 'Attacker', birthdate: '1990-01-01' }, face('kit_harington', 'kit_harington_1.jpg')),
+    });
+    expect(res.status).toBe(409);
+    expect(res.body).toContain('<html lang="fr">');
+    expect(res.body).toContain(`<li data-code="citizen_exists">${messagesOf('fr').codes.citizen_exists}</li>`);
+    expect(res.body).not.toContain('id="sign-in-link"');
+    expect(await findCitizenByNationalId(gw.database.db, 'ENROLL05')).toEqual(citizen);
+    expect(await gw.database.db('face_templates').where({ citizen_id: citizen.id })).toEqual([template]);
+    expect(await gw.database.db('citizens').where({ national_id: 'ENROLL05' })).toHaveLength(1);
+  });
+
+  it('audits an enrollment as registry.citizen_created by "demo", and a refused one, without personal data', async () => {
+    const from = Number((await gw.database.db('audit_events').max({ id: 'id' }))[0].id ?? 0);
+    const photo = face('lin_manuel_miranda', 'lin_manuel_miranda_1.png');
+    for (const givenName of ['Audited', 'Again']) {
+      const { browser, csrf } = await openPage();
+      await browser.request(`${gw.issuer}/demo/enroll`, { method: 'POST', headers: { 'user-agent': 'enroll-test' }, body: form({ csrf, ...record, nationalId: 'ENROLL06', givenName }, photo) });
+    }
+    const citizen = (await findCitizenByNationalId(gw.database.db, 'ENROLL06'))!;
+    const rows = await gw.database.db('audit_events').where('id', '>', from).orderBy('id');
+    expect(rows.map((r) => ({ type: r.type, outcome: r.outcome, code: r.code, citizenId: r.citizen_id, userAgent: r.user_agent, ip: r.ip, details: JSON.parse(r.details) }))).toEqual([
+      { type: 'registry.citizen_created', outcome: 'success', code: null, citizenId: citizen.id, userAgent: 'enroll-test', ip: expect.stringContaining('127.0.0.1'), details: { actor: 'demo', source: 'demo enroll', modelId: expect.any(String) } },
+      { type: 'registry.enrollment_refused', outcome: 'failure', code: 'citizen_exists', citizenId: citizen.id, userAgent: 'enroll-test', ip: expect.stringContaining('127.0.0.1'), details: { actor: 'demo', source: 'demo enroll' } },
+    ]);
+    const text = JSON.stringify(rows);
+    for (const value of ['ENROLL06', 'Audited', 'Miranda', '1980-01-16']) expect(text).not.toContain(value);
   });
 
   it('refuses a post without the page cookie or with a wrong token (csrf_invalid)', async () => {

@@ -1,5 +1,6 @@
 // Enrollment on the real models and a real database (SQLite, or PostgreSQL under test:postgres):
-// templates sealed and bound to their row, quality gate before any write, idempotent re-enrollment.
+// templates sealed and bound to their row, quality gate before any write, create-only unless
+// replace (then idempotent), and every change audited with its actor and no personal data.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { cosineSimilarity } from '../../../src/biometrics/matcher.ts';
@@ -15,12 +16,19 @@ const clock = () => Date.UTC(2025, 5, 15);
 const record = (nationalId: string, extra: Record<string, string> = {}) =>
   ({ nationalId, givenName: 'Barack', familyName: 'Obama', birthdate: '1961-08-04', ...extra });
 const floatBytes = (v: ArrayLike<number>) => Buffer.from(Float32Array.from(v).buffer);
+const operator = { actor: 'op-jane', source: 'registry add' };
+type EventRow = { id: number; type: string; outcome: string; code: string | null; citizen_id: string | null; details: string | null };
 
 describeWithData('enrollCitizen', () => {
   let tdb: TestDatabase;
   let deps: EnrollDeps;
   let sealer: Sealer;
   const count = async (table: string) => Number((await tdb.db(table).count({ n: '*' }))[0].n);
+  const lastEventId = async () => Number((await tdb.db('audit_events').max({ id: 'id' }))[0].id ?? 0);
+  /** The audit events written after `id`, details parsed. */
+  const eventsAfter = async (id: number) => (await tdb.db<EventRow>('audit_events').where('id', '>', id).orderBy('id'))
+    .map((e) => ({ ...e, details: e.details ? JSON.parse(e.details) : null }));
+  const templateRow = async (citizenId: string) => tdb.db<TemplateRow>('face_templates').where({ citizen_id: citizenId }).first();
 
   beforeAll(async () => {
     tdb = await openTestDatabase();
@@ -114,17 +122,43 @@ describeWithData('enrollCitizen', () => {
     expect(await findCitizenByNationalId(tdb.db, 'QQ000004')).toBeUndefined();
   });
 
-  it('re-enrolls idempotently: same input is unchanged, a new record or photo updates in place', async () => {
+  it('refuses an enrollment for a registered national ID with citizen_exists, before any face work, and changes nothing', async () => {
+    const { citizen } = await enrollCitizen(deps, record('TK000001', { givenName: 'Takeover', familyName: 'Target' }), face('kit_harington', 'kit_harington_1.jpg'));
+    const before = await templateRow(citizen.id);
+    let calls = 0;
+    const analyzer = { analyze: async (...args: Parameters<EnrollDeps['analyzer']['analyze']>) => { calls++; return (await getEngine()).analyze(...args); } };
+    const attempt = enrollCitizen({ ...deps, analyzer }, record('tk000001', { givenName: 'Mallory', familyName: 'Attacker' }), face('obama', 'obama_2.jpg'));
+    await expect(attempt).rejects.toMatchObject({ code: 'citizen_exists', status: 409 });
+    expect(calls).toBe(0);
+    expect(await findCitizenById(tdb.db, citizen.id)).toEqual(citizen);
+    expect(await templateRow(citizen.id)).toEqual(before);
+    expect(await tdb.db('citizens').where({ national_id: 'TK000001' })).toHaveLength(1);
+  });
+
+  it('refuses a concurrent enrollment of the same new national ID that lost the race (citizen_exists)', async () => {
+    const results = await Promise.allSettled([
+      enrollCitizen(deps, record('RC000001', { givenName: 'First' }), face('kit_harington', 'kit_harington_1.jpg')),
+      enrollCitizen(deps, record('RC000001', { givenName: 'Second' }), face('obama', 'obama_2.jpg')),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason).toMatchObject({ code: 'citizen_exists' });
+    const winner = (results.find((r) => r.status === 'fulfilled') as PromiseFulfilledResult<Awaited<ReturnType<typeof enrollCitizen>>>).value;
+    expect(await findCitizenByNationalId(tdb.db, 'RC000001')).toEqual(winner.citizen);
+    expect(await tdb.db('face_templates').where({ citizen_id: winner.citizen.id })).toHaveLength(1);
+  });
+
+  it('with replace, re-enrolls idempotently: same input is unchanged, a new record or photo updates in place', async () => {
+    const replace = { replace: true };
     const photo = face('kit_harington', 'kit_harington_1.jpg');
-    const first = await enrollCitizen(deps, record('KH000001', { givenName: 'Kit', familyName: 'Harington' }), photo);
-    const again = await enrollCitizen(deps, record('kh000001', { givenName: 'Kit', familyName: 'Harington' }), photo);
+    const first = await enrollCitizen(deps, record('KH000001', { givenName: 'Kit', familyName: 'Harington' }), photo, replace);
+    const again = await enrollCitizen(deps, record('kh000001', { givenName: 'Kit', familyName: 'Harington' }), photo, replace);
     expect(again).toMatchObject({ change: 'unchanged', templateChange: 'unchanged', citizen: first.citizen });
 
-    const moved = await enrollCitizen(deps, record('KH000001', { givenName: 'Kit', familyName: 'Harington', address: 'Winterfell' }), photo);
+    const moved = await enrollCitizen(deps, record('KH000001', { givenName: 'Kit', familyName: 'Harington', address: 'Winterfell' }), photo, replace);
     expect(moved).toMatchObject({ change: 'updated', templateChange: 'unchanged', citizen: { id: first.citizen.id, address: 'Winterfell' } });
 
     const before = await loadTemplate(tdb.db, sealer, first.citizen.id, first.templateModelId);
-    const newPhoto = await enrollCitizen(deps, record('KH000001', { givenName: 'Kit', familyName: 'Harington', address: 'Winterfell' }), face('obama', 'obama_2.jpg'));
+    const newPhoto = await enrollCitizen(deps, record('KH000001', { givenName: 'Kit', familyName: 'Harington', address: 'Winterfell' }), face('obama', 'obama_2.jpg'), replace);
     expect(newPhoto).toMatchObject({ change: 'updated', templateChange: 'updated', citizen: { id: first.citizen.id } });
     const after = await loadTemplate(tdb.db, sealer, first.citizen.id, first.templateModelId);
     expect(cosineSimilarity(before!, after!)).toBeLessThan(0.5);
@@ -134,10 +168,62 @@ describeWithData('enrollCitizen', () => {
     expect(await findCitizenById(tdb.db, first.citizen.id)).toMatchObject({ address: 'Winterfell' });
   });
 
-  it('keeps the status of an existing citizen when re-enrolled', async () => {
+  it('keeps the status of an existing citizen when re-enrolled with replace', async () => {
     const { citizen } = await enrollCitizen(deps, record('RL000001', { givenName: 'Rose' }), face('rose_leslie', 'rose_leslie_1.jpg'));
     await tdb.db('citizens').where({ id: citizen.id }).update({ status: 'suspended' });
-    const again = await enrollCitizen(deps, record('RL000001', { givenName: 'Rose', familyName: 'Leslie' }), face('rose_leslie', 'rose_leslie_1.jpg'));
+    const again = await enrollCitizen(deps, record('RL000001', { givenName: 'Rose', familyName: 'Leslie' }), face('rose_leslie', 'rose_leslie_1.jpg'), { replace: true });
     expect(again).toMatchObject({ change: 'updated', citizen: { id: citizen.id, familyName: 'Leslie', status: 'suspended' } });
+  });
+
+  describe('audit trail', () => {
+    const personal = ['AU000001', 'Audrey', 'Hepburn', '1929-05-04', 'Rue de la Paix'];
+    const audrey = (extra: Record<string, string> = {}) =>
+      record('AU000001', { givenName: 'Audrey', familyName: 'Hepburn', birthdate: '1929-05-04', address: '1 Rue de la Paix', ...extra });
+
+    it('writes registry.citizen_created with the actor, the citizen id and the model, and no personal data', async () => {
+      const from = await lastEventId();
+      const { citizen, templateModelId } = await enrollCitizen(deps, audrey(), face('rose_leslie', 'rose_leslie_2.jpg'), { by: operator });
+      const events = await eventsAfter(from);
+      expect(events).toEqual([expect.objectContaining({
+        type: 'registry.citizen_created', outcome: 'success', citizen_id: citizen.id,
+        details: { actor: 'op-jane', source: 'registry add', modelId: templateModelId },
+      })]);
+      const text = JSON.stringify(await tdb.db('audit_events').where('id', '>', from));
+      for (const value of personal) expect(text).not.toContain(value);
+    });
+
+    it('with replace, writes registry.citizen_updated naming the changed fields and registry.template_replaced', async () => {
+      const citizen = (await findCitizenByNationalId(tdb.db, 'AU000001'))!;
+      const from = await lastEventId();
+      await enrollCitizen(deps, audrey({ familyName: 'Hepburn-Ruston', address: '2 Rue de la Paix' }), face('lin_manuel_miranda', 'lin_manuel_miranda_1.png'), { replace: true, by: operator });
+      const events = await eventsAfter(from);
+      expect(events.map((e) => [e.type, e.citizen_id, e.details])).toEqual([
+        ['registry.citizen_updated', citizen.id, { actor: 'op-jane', source: 'registry add', fields: ['familyName', 'address'] }],
+        ['registry.template_replaced', citizen.id, { actor: 'op-jane', source: 'registry add', modelId: expect.any(String), templateChange: 'updated' }],
+      ]);
+      const text = JSON.stringify(await tdb.db('audit_events').where('id', '>', from));
+      for (const value of [...personal, 'Ruston']) expect(text).not.toContain(value);
+    });
+
+    it('writes nothing for an unchanged re-enrollment, a refused photo or a failed template write', async () => {
+      const from = await lastEventId();
+      const same = await enrollCitizen(deps, audrey({ familyName: 'Hepburn-Ruston', address: '2 Rue de la Paix' }), face('lin_manuel_miranda', 'lin_manuel_miranda_1.png'), { replace: true, by: operator });
+      expect(same.change).toBe('unchanged');
+      await expect(enrollCitizen(deps, record('AU000002'), face('_group', 'obama_and_biden_2.jpg'), { by: operator })).rejects.toMatchObject({ code: 'multiple_faces' });
+      const failing: Sealer = { ...sealer, seal: () => { throw new Error('disk on fire'); } };
+      await expect(enrollCitizen({ ...deps, sealer: failing }, record('AU000003'), face('rose_leslie', 'rose_leslie_2.jpg'), { by: operator })).rejects.toThrow('disk on fire');
+      expect(await eventsAfter(from)).toEqual([]);
+    });
+
+    it('writes registry.enrollment_refused (citizen_exists) for an enrollment over a registered citizen', async () => {
+      const citizen = (await findCitizenByNationalId(tdb.db, 'AU000001'))!;
+      const from = await lastEventId();
+      const by = { actor: 'demo', source: 'demo enroll', ip: '192.0.2.7', userAgent: 'test-agent' };
+      await expect(enrollCitizen(deps, audrey({ givenName: 'Mallory' }), face('obama', 'obama_2.jpg'), { by })).rejects.toMatchObject({ code: 'citizen_exists' });
+      expect(await eventsAfter(from)).toEqual([expect.objectContaining({
+        type: 'registry.enrollment_refused', outcome: 'failure', code: 'citizen_exists', citizen_id: citizen.id,
+        ip: '192.0.2.7', user_agent: 'test-agent', details: { actor: 'demo', source: 'demo enroll' },
+      })]);
+    });
   });
 });

@@ -1,10 +1,12 @@
 // Registry import from a CSV and a photos folder built at test time (links to the shared photos):
-// per-row outcomes and codes, bounded concurrency, and a re-run that skips the face model.
+// per-row outcomes and codes, bounded concurrency, a re-run that skips the face model, and one
+// audit event per citizen created or changed.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { verifyChain } from '../../../src/audit/query.ts';
 import { readManifest } from '../../../src/biometrics/models.ts';
 import { createEnginePool, type FaceAnalyzer } from '../../../src/biometrics/pool.ts';
 import { importRegistry, type ImportDeps, type ImportOptions } from '../../../src/registry/import.ts';
@@ -77,18 +79,25 @@ describeWithData('importRegistry', () => {
     mkdirSync(join(dir, 'photos'));
     for (const [name, [identity, file]] of Object.entries(photos)) symlinkSync(facePath(identity, file), join(dir, 'photos', name));
     writeFileSync(join(dir, 'registry.csv'), [header, ...rows].join('\n') + '\n');
-    opts = { csvPath: join(dir, 'registry.csv'), photosDir: join(dir, 'photos'), concurrency: 3 };
+    opts = { csvPath: join(dir, 'registry.csv'), photosDir: join(dir, 'photos'), concurrency: 3, by: { actor: 'op-jane', source: 'registry import' } };
   });
   afterAll(async () => {
     await Promise.all([tdb.close(), pool.close()]);
     rmSync(dir, { recursive: true, force: true });
   });
 
+  const lastEventId = async () => Number((await tdb.db('audit_events').max({ id: 'id' }))[0].id ?? 0);
+  const eventsAfter = async (id: number) => (await tdb.db('audit_events').where('id', '>', id).orderBy('id'))
+    .map((e: { type: string; citizen_id: string | null; details: string | null }) => ({ type: e.type, citizenId: e.citizen_id, details: e.details && JSON.parse(e.details) }));
+  const idOf = async (nationalId: string) => (await tdb.db('citizens').where({ national_id: nationalId }).first('id')).id as string;
+
   let firstMs = 0;
+  let firstEvents: Awaited<ReturnType<typeof eventsAfter>> = [];
   it('enrolls the good rows and rejects each bad one with its code and line', async () => {
     const progress: [number, number][] = [];
     const { summary, stats, ms } = await timed({ ...opts, onProgress: (done, total) => progress.push([done, total]) });
     firstMs = ms;
+    firstEvents = await eventsAfter(0);
     expect(summary).toEqual({
       total: 12, created: 6, updated: 0, unchanged: 0,
       rejected: [
@@ -110,20 +119,39 @@ describeWithData('importRegistry', () => {
     expect(Number((await tdb.db('face_templates').count({ n: '*' }))[0].n)).toBe(6);
   });
 
+  it('audits each citizen created, with the operator, and no personal data', async () => {
+    const created = ['OBAMA001', 'BIDEN001', 'ROSE0001', 'KIT00001', 'LIN00001', 'ALEX0001'];
+    expect(firstEvents).toHaveLength(6);
+    expect(new Set(firstEvents.map((e) => e.citizenId))).toEqual(new Set(await Promise.all(created.map(idOf))));
+    for (const e of firstEvents) {
+      expect(e).toMatchObject({ type: 'registry.citizen_created', details: { actor: 'op-jane', source: 'registry import', modelId: deps(pool).modelId } });
+    }
+    const text = JSON.stringify(await tdb.db('audit_events').select());
+    for (const value of [...created, 'Barack', 'Obama', 'Pennsylvania', '1961-08-04']) expect(text).not.toContain(value);
+    // Appended inside concurrent enrollment transactions: still one unbroken chain.
+    expect(await verifyChain(tdb.db)).toMatchObject({ ok: true, rows: 6 });
+  });
+
   it('re-runs as unchanged without running the face model on enrolled rows', async () => {
+    const from = await lastEventId();
     const { summary, stats, ms } = await timed();
     expect(summary).toMatchObject({ total: 12, created: 0, updated: 0, unchanged: 6 });
     expect(summary.rejected.map((r) => r.code)).toEqual(['invalid_citizen', 'file_not_found', 'duplicate_national_id', 'multiple_faces', 'invalid_input', 'invalid_national_id']);
     expect(stats.calls).toBe(1); // only the rejected group photo is looked at again
     expect(ms).toBeLessThan(firstMs);
+    expect(await eventsAfter(from)).toEqual([]);
   });
 
   it('updates a row whose record changed and re-analyzes only that one', async () => {
     const changed = rows.map((r) => r.replace('BIDEN001,Joe,Biden,1942-11-20,,', 'BIDEN001,Joseph,Biden,1942-11-20,Wilmington,'));
     writeFileSync(join(dir, 'changed.csv'), [header, ...changed].join('\n'));
+    const from = await lastEventId();
     const { summary, stats } = await timed({ ...opts, csvPath: join(dir, 'changed.csv') });
     expect(summary).toMatchObject({ created: 0, updated: 1, unchanged: 5 });
     expect(stats.calls).toBe(2);
+    expect(await eventsAfter(from)).toEqual([
+      { type: 'registry.citizen_updated', citizenId: await idOf('BIDEN001'), details: { actor: 'op-jane', source: 'registry import', fields: ['givenName', 'address'] } },
+    ]);
     expect(await tdb.db('citizens').where({ national_id: 'BIDEN001' }).first()).toMatchObject({ given_name: 'Joseph', address: 'Wilmington' });
   });
 
