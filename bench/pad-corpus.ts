@@ -48,10 +48,12 @@ function noise(): Float32Array {
 
 /** Sensor noise (gaussian, sigma in gray levels) and a camera's JPEG: what every frame goes through. */
 export async function sensor(bytes: Buffer, r: Rng, sigma = 3, quality = 80 + Math.floor(r() * 12)): Promise<Buffer> {
+  // Every draw before the first await: concurrent calls resume in the order sharp finishes, and
+  // a draw after it would make a seeded corpus differ from run to run.
+  const start = Math.floor(r() * poolSize);
   const img = await raw(bytes);
   const pool = noise();
   const n = img.data.length;
-  const start = Math.floor(r() * poolSize);
   const out = Buffer.alloc(n);
   for (let i = 0; i < n; i++) {
     const v = img.data[i] + sigma * pool[(start + i) % poolSize];
@@ -97,7 +99,8 @@ export const dims = async (bytes: Buffer) => { const m = await sharp(bytes).meta
 export const exposure = (bytes: Buffer, r: Rng) => sharp(bytes).linear(0.85 + 0.3 * r(), -10 + 20 * r()).jpeg({ quality: 90 }).toBuffer();
 
 /** A print: reduced gamut, paper texture (fine noise), a halftone-like dot pattern and a slight blur. */
-export async function print(bytes: Buffer, r: Rng): Promise<Buffer> {
+export async function print(bytes: Buffer, seeded: Rng): Promise<Buffer> {
+  const r = rng(Math.floor(seeded() * 2 ** 32)); // its own draws, fixed before the first await
   const img = await raw(await sharp(bytes).modulate({ saturation: 0.75 }).linear(0.8, 30).toBuffer());
   const { width: W, data } = img;
   const period = 3 + Math.floor(r() * 2);
@@ -112,7 +115,8 @@ export async function print(bytes: Buffer, r: Rng): Promise<Buffer> {
 }
 
 /** A screen replay: moiré (beat of the pixel grid), gamma, a dark bezel and a glare spot. */
-export async function screen(bytes: Buffer, r: Rng): Promise<Buffer> {
+export async function screen(bytes: Buffer, seeded: Rng): Promise<Buffer> {
+  const r = rng(Math.floor(seeded() * 2 ** 32)); // its own draws, fixed before the first await
   const img = await raw(await sharp(bytes).linear(0.9, 8).toBuffer());
   const { width: W, height: H, data } = img;
   const f = 0.9 + 0.2 * r(), angle = r() * Math.PI, gx = W * (0.2 + 0.6 * r()), gy = H * (0.2 + 0.5 * r());

@@ -40,6 +40,7 @@ export const envMap: Record<string, { path: string[]; parse: (v: string) => unkn
   HOST: { path: ['server', 'host'], parse: String },
   FACEGATE_ISSUER: { path: ['server', 'issuer'], parse: String },
   FACEGATE_TRUST_PROXY: { path: ['server', 'trustProxy'], parse: bool },
+  FACEGATE_PROXY_HOPS: { path: ['server', 'proxyHops'], parse: Number },
   FACEGATE_LOG_LEVEL: { path: ['server', 'logLevel'], parse: String },
   FACEGATE_SHUTDOWN_GRACE_MS: { path: ['server', 'shutdownGraceMs'], parse: Number },
   DATABASE_URL: { path: ['database', 'url'], parse: String, secret: true },

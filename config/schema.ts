@@ -32,6 +32,7 @@ export const configSchema = z.object({
     host: z.string().default('0.0.0.0').describe('Address the gateway listens on'),
     issuer: z.url().optional().describe('Public issuer URL as agencies see it (https in production); default http://localhost:$PORT'),
     trustProxy: z.boolean().default(false).describe('Trust X-Forwarded-* headers (set when behind a TLS-offloading proxy)'),
+    proxyHops: z.number().int().min(1).max(10).default(1).describe('With server.trustProxy: how many proxies in front of the gateway each append to X-Forwarded-For. The client IP is the entry that many places from the right; entries further left are whatever the client sent and are ignored'),
     shutdownGraceMs: z.number().int().min(0).default(10_000).describe('How long a graceful shutdown waits for requests in flight'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level'),
   }).prefault({}),
@@ -89,6 +90,11 @@ export const configSchema = z.object({
       sweepHigh: z.number().min(0).max(1).default(0.75).describe('…and at most this fraction (a real head sweeps through the angles in between; frames picked from photos jump)'),
       blinkMaxFrames: z.number().int().min(1).default(3).describe('A blink must reopen within this many frames after the closed one'),
     }).prefault({}).describe('The active liveness challenge (LoA high, a risk step-up, and substantial\'s turn)'),
+    preview: z.object({
+      perSignInPerSecond: z.number().int().min(1).default(4).describe('Quality previews (POST …/quality, the live hints) per sign-in per second; then 429 preview_limited (the page asks again a second later)'),
+      perIpPerSecond: z.number().int().min(1).default(30).describe('Quality previews per client IP per second (offices share an address)'),
+      maxInFlight: z.number().int().min(1).default(1).describe('Previews on the worker pool at once, per instance: previews never starve the verifications'),
+    }).prefault({}).describe('Live guidance while the camera preview runs'),
     stream: z.object({
       minIntervalMs: z.number().int().min(1).default(100).describe('Frames of a streamed capture: a camera delivers at most one frame per this many milliseconds on average (a burst of stream.burstFrames is allowed for network jitter); faster frames are refused (frame_too_fast)'),
       burstFrames: z.number().int().min(1).default(4).describe('Frames that may arrive back to back after a network stall before frame_too_fast'),

@@ -3,6 +3,7 @@
 // Protocol state stays in oidc-provider (interactionDetails / interactionResult).
 import type {} from '@koa/bodyparser'; // ctx.request.body
 import Router from '@koa/router';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Config } from '../../config/schema.ts';
@@ -33,8 +34,8 @@ export function createInteractionRouter({ provider, capture, csrf, config, audit
       ctx.body = { error: { code: err.code, message: err.message, retryAt: err.details.retryAt } };
     }
   });
-  const maxFrames = Math.max(config.capture.substantial.maxFrames, config.capture.high.maxFrames);
-  const maxBytes = config.biometrics.image.maxBytes;
+  // A preview frame is as small as a streamed one (a 640 px JPEG): nothing larger is buffered.
+  const previewBytes = config.capture.stream.maxFrameBytes;
 
   /** The interaction of this request's cookie, which must be the one in the URL. */
   async function details(ctx: Context): Promise<Details> {
@@ -95,12 +96,24 @@ export function createInteractionRouter({ provider, capture, csrf, config, audit
     await signInPage(ctx, d);
   });
 
+  // Previews are live guidance, not decisions: a few a second per sign-in and per address, and at
+  // most `preview.maxInFlight` on the pool at once, so they never starve the verifications.
+  const previewsPerSignIn = new RateLimiterMemory({ points: config.capture.preview.perSignInPerSecond, duration: 1 });
+  const previewsPerIp = new RateLimiterMemory({ points: config.capture.preview.perIpPerSecond, duration: 1 });
+  let previewsInFlight = 0;
   router.post('/quality', async (ctx) => {
     const d = await details(ctx);
     csrf.verify(d.uid, ctx.get('x-csrf-token'));
-    const { files } = await readMultipart(ctx, 'frame', 1, maxBytes);
-    if (files.length !== 1) throw new AppError('too_few_frames', 'send one image in a part named "frame"');
-    ctx.body = await capture.preview(files[0]);
+    const limited = await Promise.all([previewsPerSignIn.consume(d.uid), previewsPerIp.consume(ctx.ip)]).then(() => false, () => true);
+    if (limited || previewsInFlight >= config.capture.preview.maxInFlight) throw new AppError('preview_limited');
+    previewsInFlight++;
+    try {
+      const { files } = await readMultipart(ctx, 'frame', 1, previewBytes);
+      if (files.length !== 1) throw new AppError('too_few_frames', 'send one image in a part named "frame"');
+      ctx.body = await capture.preview(files[0]);
+    } finally {
+      previewsInFlight--;
+    }
   });
 
   router.post('/capture', async (ctx) => {
@@ -131,7 +144,8 @@ export function createInteractionRouter({ provider, capture, csrf, config, audit
   // the page, with the other ways to be served; no capture is started and nothing is stored.
   router.post('/verify', async (ctx) => {
     const d = await details(ctx);
-    const { fields } = await readMultipart(ctx, 'frame', maxFrames, maxBytes);
+    // A photo cannot show presence: file parts (an old page's upload) are read past, never kept.
+    const { fields } = await readMultipart(ctx, 'frame', 16, previewBytes, { discardFiles: true });
     csrf.verify(d.uid, fields.csrf);
     if (d.prompt.name !== 'login') throw new AppError('capture_closed', 'this interaction is not waiting for a sign-in');
     const err = new AppError('camera_required');

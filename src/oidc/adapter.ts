@@ -51,6 +51,23 @@ async function revokeGrant(db: Db, grantId: string): Promise<void> {
     .delete();
 }
 
+/** The `code` of the error a ReplayDetection save throws when the id is already stored. */
+export const replayDetectedCode = 'replay_detected';
+
+/**
+ * Stores a ReplayDetection row unless an unexpired one has the id, in one statement (INSERT … ON
+ * CONFLICT DO UPDATE … WHERE expired RETURNING): of concurrent saves of one id, on any instance,
+ * exactly one gets a row back. The others throw `replay_detected`.
+ */
+async function insertOnce(db: Db, row: PayloadRow, now: number): Promise<void> {
+  const stored = await db(table).insert(row).onConflict(['type', 'id'])
+    .merge(['payload', 'expires_at', 'consumed_at']).where(`${table}.expires_at`, '<=', now)
+    .returning('id');
+  if (stored.length === 0) {
+    throw Object.assign(new Error('replay detected'), { code: replayDetectedCode });
+  }
+}
+
 function createPayloadAdapter(db: Db, model: string, clock: () => number): Adapter {
   const byColumn = async (column: 'id' | 'user_code' | 'uid', value: string) =>
     toPayload(await db<PayloadRow>(table).where({ type: model, [column]: value }).first(), clock());
@@ -68,6 +85,9 @@ function createPayloadAdapter(db: Db, model: string, clock: () => number): Adapt
         expires_at: typeof expiresIn === 'number' ? now + expiresIn * 1000 : null,
         consumed_at: typeof payload.consumed === 'number' ? payload.consumed * 1000 : null,
       };
+      // ReplayDetection.unique reads, then saves: only an insert that fails on a stored id makes
+      // that check-and-set atomic (RFC 7523 §3 item 7, RFC 9449 §11.1).
+      if (model === 'ReplayDetection') return insertOnce(db, row, now);
       // consumed_at is left out of the merge: a re-save must never make a used code usable again.
       await db(table).insert(row).onConflict(['type', 'id'])
         .merge(['payload', 'grant_id', 'user_code', 'uid', 'expires_at']);

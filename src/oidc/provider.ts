@@ -1,12 +1,13 @@
 // The oidc-provider configuration for agencies: FAPI 2.0-style profile set explicitly (code flow,
 // PAR, PKCE S256, private_key_jwt, DPoP, PS256/ES256), eIDAS acr, pairwise sub, scope → claims.
-// Protocol work stays in oidc-provider; this module only configures it. No koa routes here.
+// Protocol work stays in oidc-provider; this module only configures it, plus two hooks: CORS closed
+// beyond discovery and the JWKS, and replay detection that holds across instances. No koa routes here.
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../../config/schema.ts';
 import type { Db } from '../db/knex.ts';
 import { acrHigh, acrSubstantial, createInteractionPolicy } from './acr.ts';
 import { claimsConfiguration, createFindAccount, createPairwiseIdentifier, supportedScopes } from './accounts.ts';
-import { createAdapterFactory } from './adapter.ts';
+import { createAdapterFactory, replayDetectedCode } from './adapter.ts';
 import { signingAlgs } from './keys.ts';
 import { renderProviderError, renderLogout, renderLoggedOut } from './pages.ts';
 
@@ -47,7 +48,13 @@ export function agencyProfile(dpopNonceSecret: Buffer) {
     pkce: { required: () => true },
     // FAPI 2.0 §5.3.1.2: the redirect_uri is always sent, even when only one is registered.
     allowOmittingSingleRegisteredRedirectUri: false,
-    issueRefreshToken: () => false,
+    // No refresh tokens: issueRefreshToken is left at its default (only to a client allowed the
+    // refresh_token grant, for offline_access). Without offline_access in `scopes` the provider
+    // neither offers that grant (discovery, client metadata) nor handles it. Overriding it, even
+    // with () => false, would make the provider advertise and handle the grant.
+
+    // Agencies are server-side confidential clients: no browser origin may call their endpoints.
+    clientBasedCORS: () => false,
     features: {
       devInteractions: { enabled: false },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true },
@@ -106,6 +113,51 @@ export function createProvider({ config, db, jwks }: ProviderDeps): Provider {
     renderError: renderProviderError,
   };
   const provider = new Provider(config.server.issuer, configuration);
+  // As the app (src/server/app.ts): the provider's own audit events read the client IP too.
   provider.proxy = config.server.trustProxy;
+  provider.maxIpsCount = config.server.proxyHops;
+  reportReplaysAsDuplicates(provider);
+  closeCors(provider);
   return provider;
+}
+
+// Discovery and the JWKS are public documents; every other endpoint is for agencies' servers.
+const openCorsRoutes = new Set(['discovery', 'cors.discovery', 'jwks', 'cors.jwks']);
+
+/**
+ * clientBasedCORS refuses a cross-origin request once its client is known, but oidc-provider still
+ * answers every preflight, and a request that fails before its client is known, with the caller's
+ * Origin. This removes the CORS headers of every endpoint but discovery and the JWKS.
+ */
+function closeCors(provider: Provider): void {
+  provider.use(async (ctx, next) => {
+    try {
+      await next();
+    } finally {
+      const route = (ctx as KoaContextWithOIDC).oidc?.route;
+      if (route && !openCorsRoutes.has(route)) {
+        for (const header of Object.keys(ctx.response.headers)) {
+          if (header.startsWith('access-control-')) ctx.remove(header);
+        }
+      }
+    }
+  });
+}
+
+/**
+ * `ReplayDetection.unique` finds, then saves: two instances can both find nothing. The adapter's
+ * save of a stored id throws `replay_detected`; here that loser answers "not unique" (false), as a
+ * found id does, so the caller refuses the assertion or proof with its own error.
+ */
+function reportReplaysAsDuplicates(provider: Provider): void {
+  const { ReplayDetection } = provider;
+  const unique = ReplayDetection.unique.bind(ReplayDetection);
+  ReplayDetection.unique = async (iss, jti, exp) => {
+    try {
+      return await unique(iss, jti, exp);
+    } catch (err) {
+      if ((err as { code?: unknown }).code === replayDetectedCode) return false;
+      throw err;
+    }
+  };
 }

@@ -21,6 +21,8 @@ export type AppDeps = {
   /** Readiness probes by name; each throws when not ready. */
   readiness: Record<string, () => Promise<void>>;
   trustProxy: boolean;
+  /** With trustProxy: the proxies that append to X-Forwarded-For; the client IP is that many entries from its right. */
+  proxyHops: number;
   /** The capture streams' origin (ws:// or wss:// of the issuer), allowed in connect-src: older browsers do not count a WebSocket as 'self'. */
   streamOrigin?: string;
 };
@@ -78,8 +80,10 @@ function requestLog(logger: Logger, metrics: Metrics): Koa.Middleware {
   };
 }
 
-export function createApp({ provider, routers, logger, metrics, readiness, trustProxy, streamOrigin }: AppDeps): Koa {
-  const app = new Koa({ proxy: trustProxy });
+export function createApp({ provider, routers, logger, metrics, readiness, trustProxy, proxyHops, streamOrigin }: AppDeps): Koa {
+  // koa reads every X-Forwarded-For entry by default and takes the leftmost, which the client
+  // writes itself: only the rightmost proxyHops entries come from our proxies.
+  const app = new Koa({ proxy: trustProxy, maxIpsCount: proxyHops });
   app.use(requestLog(logger, metrics));
   app.use(errorHandler(logger));
   app.use(helmet({

@@ -71,7 +71,7 @@ export async function createGateway(config: Readonly<Config>, options: GatewayOp
   }
   let closing = false;
   const app = createApp({
-    provider, routers, logger, metrics, trustProxy: config.server.trustProxy,
+    provider, routers, logger, metrics, trustProxy: config.server.trustProxy, proxyHops: config.server.proxyHops,
     streamOrigin: new URL(config.server.issuer).origin.replace(/^http/, 'ws'),
     readiness: {
       shutdown: async () => { if (closing) throw new Error('shutting down'); },

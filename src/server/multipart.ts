@@ -16,12 +16,17 @@ const limitCodes: Record<string, ConstructorParameters<typeof AppError>[0]> = {
   LIMIT_FIELD_COUNT: 'invalid_input',
 };
 
-/** Reads up to `maxFiles` parts named `field` of at most `maxBytes` each, plus small text fields. */
-export async function readMultipart(ctx: Context, field: string, maxFiles: number, maxBytes: number): Promise<Multipart> {
+/**
+ * Reads up to `maxFiles` parts named `field` of at most `maxBytes` each, plus small text fields.
+ * With `discardFiles` the file parts are read past and dropped, never kept in memory (a form whose
+ * files are not used).
+ */
+export async function readMultipart(ctx: Context, field: string, maxFiles: number, maxBytes: number, options: { discardFiles?: boolean } = {}): Promise<Multipart> {
   if (!ctx.is('multipart/form-data')) throw new AppError('invalid_input', `send the images as multipart/form-data parts named "${field}"`);
   const upload = multer({
     storage: multer.memoryStorage(),
     limits: { fileSize: maxBytes, files: maxFiles, fields: 8, fieldSize: 16 * 1024, parts: maxFiles + 8 },
+    ...(options.discardFiles ? { fileFilter: (_req: unknown, _file: unknown, keep: (e: null, k: boolean) => void) => keep(null, false) } : {}),
   }).array(field, maxFiles);
   const req = ctx.req as typeof ctx.req & { files?: Express.Multer.File[]; body?: Record<string, string> };
   await new Promise<void>((resolve, reject) => {

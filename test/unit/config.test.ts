@@ -16,6 +16,12 @@ describe('loadConfig', () => {
     }));
   });
 
+  it('trusts one proxy hop by default and reads FACEGATE_PROXY_HOPS', () => {
+    expect(loadConfig({ FACEGATE_TRUST_PROXY: 'true' }).server).toMatchObject({ trustProxy: true, proxyHops: 1 });
+    expect(loadConfig({ FACEGATE_TRUST_PROXY: 'true', FACEGATE_PROXY_HOPS: '2' }).server.proxyHops).toBe(2);
+    expect(() => loadConfig({ FACEGATE_PROXY_HOPS: '0' })).toThrow(expect.objectContaining({ code: 'invalid_config' }));
+  });
+
   it('is frozen', () => {
     const c = loadConfig({});
     expect(Object.isFrozen(c.biometrics.quality.capture)).toBe(true);

@@ -238,6 +238,22 @@ describe('capture API', () => {
     expect(hop.json).toMatchObject({ ok: false, feedback: [{ code: 'no_face' }] });
   });
 
+  it('limits the quality preview: a few a second per sign-in, one on the pool at a time (previews never starve verifications)', async () => {
+    const { s, it: interaction } = await open();
+    const { perSignInPerSecond } = gw.config.capture.preview;
+    const preview = () => s.browser.request(`${gw.issuer}${interaction.endpoints.quality}`, {
+      method: 'POST', headers: { accept: 'application/json', 'x-csrf-token': interaction.csrf }, body: framesBody([blank]),
+    });
+    const burst = await Promise.all(Array.from({ length: perSignInPerSecond * 2 }, preview));
+    const statuses = burst.map((h) => h.status);
+    expect(statuses).toContain(200);
+    expect(burst.filter((h) => h.status === 429).map(code)).toEqual(Array(statuses.filter((x) => x === 429).length).fill('preview_limited'));
+    expect(statuses.filter((x) => x === 429).length).toBeGreaterThanOrEqual(perSignInPerSecond);
+    // A second later the sign-in has its previews back.
+    await new Promise((r) => setTimeout(r, 1100));
+    expect((await preview()).status).toBe(200);
+  });
+
   it('refuses consent before the citizen is verified', async () => {
     const { it: interaction, json } = await open();
     const hop = await json(interaction.endpoints.consent, { decision: 'allow' });
