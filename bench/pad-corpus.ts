@@ -230,7 +230,8 @@ export async function selfieCitizen(engine: Pick<FaceEngine, 'analyze'>, dataDir
         // neutral and turned (thinning may have skipped them all): the one nearest half the peak.
         const dir = a === 'turn_right' ? 1 : -1;
         const peak = Math.max(...path.map((i) => dir * yawOf(i)));
-        const between = (i: number) => dir * yawOf(i) >= Math.max(s.sweepLow * peak, s.minYawChangeDeg / 2) && dir * yawOf(i) <= s.sweepHigh * peak;
+        // Well inside the checker's band (its neutral frame and the pose model's noise move it by a degree or two).
+        const between = (i: number) => dir * yawOf(i) >= Math.max(s.sweepLow * peak, s.minYawChangeDeg / 2) + 1.5 && dir * yawOf(i) <= s.sweepHigh * peak - 1.5;
         if (!path.some(between)) {
           const mid = free.filter(between).sort((x, y) => Math.abs(dir * yawOf(x) - peak / 2) - Math.abs(dir * yawOf(y) - peak / 2))[0];
           if (mid !== undefined) path.splice(path.findIndex((i) => i > mid) < 0 ? path.length : path.findIndex((i) => i > mid), 0, mid);
