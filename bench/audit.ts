@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import type { Config } from '../config/schema.ts';
 import { createAudit, type AuditEvent } from '../src/audit/log.ts';
 import { verifyChain } from '../src/audit/query.ts';
-import { openDatabase, type Db } from '../src/db/knex.ts';
+import { openDatabase, type DatabaseConnection, type Db } from '../src/db/knex.ts';
 import { migrateLatest } from '../src/db/migrate.ts';
 
 const { values } = parseArgs({ options: { n: { type: 'string' }, runs: { type: 'string' }, concurrency: { type: 'string' } } });
@@ -40,7 +40,7 @@ const event = (i: number): AuditEvent => {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function measure(name: string, database: Config['database'], writers: number) {
+async function measure(name: string, database: DatabaseConnection, writers: number) {
   const db: Db = openDatabase(database);
   try {
     await migrateLatest(db, database.schema);

@@ -14,6 +14,8 @@ export const developmentSecrets = {
   dpopNonceSecret: 'ZGV2LW9ubHktZHBvcC1ub25jZS1zZWNyZXQtMDAwMDA=',
   pairwiseSalt: 'dev-only-pairwise-salt-000000000000000000',
   csrfSecret: 'dev-only-csrf-secret-00000000000000000000',
+  auditKeys: { dev: 'ZGV2LW9ubHktYXVkaXQta2V5LTAwMDAwMDAwMDAwMDA=' },
+  auditKeyId: 'dev',
 };
 
 export const defaults = {

@@ -13,7 +13,7 @@ function isTree(value: unknown): value is Tree {
 }
 
 /** Settings that are replaced as a whole, never merged key by key (a keyring is one value). */
-const wholeValues = new Set(['dataKeys']);
+const wholeValues = new Set(['dataKeys', 'auditKeys']);
 
 function merge(base: Tree, over: Tree): Tree {
   const out: Tree = { ...base };
@@ -51,9 +51,12 @@ export const envMap: Record<string, { path: string[]; parse: (v: string) => unkn
   FACEGATE_DPOP_NONCE_SECRET: { path: ['secrets', 'dpopNonceSecret'], parse: String, secret: true },
   FACEGATE_PAIRWISE_SALT: { path: ['secrets', 'pairwiseSalt'], parse: String, secret: true },
   FACEGATE_CSRF_SECRET: { path: ['secrets', 'csrfSecret'], parse: String, secret: true },
+  FACEGATE_AUDIT_KEYS: { path: ['secrets', 'auditKeys'], parse: keyring, secret: true },
+  FACEGATE_AUDIT_KEY_ID: { path: ['secrets', 'auditKeyId'], parse: String },
   REDIS_URL: { path: ['risk', 'redisUrl'], parse: String, secret: true },
   FACEGATE_LOCKOUT_MAX_FAILURES: { path: ['risk', 'lockout', 'maxFailures'], parse: Number },
   FACEGATE_LOCKOUT_SECONDS: { path: ['risk', 'lockout', 'baseSeconds'], parse: Number },
+  FACEGATE_LOCKOUT_MAX_FAILURES_ANY_NETWORK: { path: ['risk', 'lockout', 'maxFailuresAnyNetwork'], parse: Number },
   FACEGATE_DEMO: { path: ['demo', 'enabled'], parse: bool },
   FACEGATE_MODELS_DIR: { path: ['biometrics', 'modelsDir'], parse: String },
   FACEGATE_WORKERS: { path: ['biometrics', 'workers'], parse: Number },
@@ -116,6 +119,7 @@ export function developmentSecretsInUse(secrets: Readonly<Config['secrets']>): s
     secrets.dpopNonceSecret === dev.dpopNonceSecret && 'dpopNonceSecret',
     secrets.pairwiseSalt === dev.pairwiseSalt && 'pairwiseSalt',
     secrets.csrfSecret === dev.csrfSecret && 'csrfSecret',
+    Object.values(secrets.auditKeys).some((k) => Object.values(dev.auditKeys).includes(k)) && 'auditKeys',
   ].filter((r): r is string => Boolean(r));
 }
 
@@ -127,6 +131,10 @@ function checkSecrets(config: Config): void {
   }
   if (!(secrets.dataKeyId in secrets.dataKeys)) fail(`secrets.dataKeyId: no key "${secrets.dataKeyId}" in secrets.dataKeys`);
   if (Buffer.from(secrets.dpopNonceSecret, 'base64').length !== 32) fail('secrets.dpopNonceSecret: must be 32 bytes, base64');
+  for (const [id, key] of Object.entries(secrets.auditKeys)) {
+    if (Buffer.from(key, 'base64').length < 32) fail(`secrets.auditKeys.${id}: must be at least 32 bytes, base64`);
+  }
+  if (!(secrets.auditKeyId in secrets.auditKeys)) fail(`secrets.auditKeyId: no key "${secrets.auditKeyId}" in secrets.auditKeys`);
   if (config.env !== 'production') return;
   const reused = developmentSecretsInUse(secrets);
   if (reused.length) fail(`NODE_ENV=production with development secrets: ${reused.map((r) => `secrets.${r}`).join(', ')}`);

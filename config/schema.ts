@@ -40,6 +40,7 @@ export const configSchema = z.object({
     url: z.string().min(1).describe('postgres://… for PostgreSQL, or sqlite:PATH (a file; created with its folder)'),
     schema: z.string().regex(/^[a-z_][a-z0-9_]*$/).optional().describe('PostgreSQL schema to use (created by migrate); default: the server default (public)'),
     poolMax: z.number().int().min(1).default(10).describe('Largest number of PostgreSQL connections per instance'),
+    minFreeMiB: z.number().int().min(0).default(64).describe('SQLite: free space the database file\'s volume must keep for the instance to report ready (/readyz); a write is checked on every database in any case'),
   }),
   secrets: z.object({
     cookieKeys: z.array(secret('cookie signing key')).min(1).describe('Keys that sign the provider cookies, newest first (comma-separated in the environment); the same on every instance'),
@@ -48,6 +49,8 @@ export const configSchema = z.object({
     dpopNonceSecret: secret('Secret (32 bytes, base64) from which DPoP nonces are derived; the same on every instance'),
     pairwiseSalt: secret('Salt of the pairwise subject identifiers; changing it changes every agency\'s `sub`'),
     csrfSecret: secret('Secret of the CSRF tokens of the sign-in pages'),
+    auditKeys: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,32}$/), z.string()).describe('HMAC-SHA256 keys that anchor the audit chain (each row\'s MAC; docs/operations.md#the-audit-trail) by key id: id:base64 pairs, comma-separated in the environment; each key at least 32 bytes. Never stored in the database; keep old keys as long as rows MACed under them must verify'),
+    auditKeyId: z.string().describe('Id of the audit key that MACs new audit rows; the others still verify old rows'),
   }),
   oidc: z.object({
     ttl: z.object({
@@ -59,6 +62,7 @@ export const configSchema = z.object({
       grant: z.number().int().min(60).default(1800).describe('Grant (consent) lifetime in seconds'),
     }).prefault({}),
     defaultAcr: z.enum([acrSubstantial, acrHigh]).default(acrSubstantial).describe('Level used when an agency asks for none (and has no default_acr_values)'),
+    clockToleranceSeconds: z.number().int().min(10).max(60).default(15).describe('How far an agency\'s clock may run ahead: a client assertion or DPoP proof whose iat or nbf is further in the future is refused (FAPI 2.0 SP 5.3.2.1-14: accept 10 s, refuse beyond 60 s); also the tolerance on their exp'),
   }).prefault({}),
   capture: z.object({
     ttlSeconds: z.number().int().min(30).max(600).default(300).describe('Lifetime of a capture session'),
@@ -120,19 +124,20 @@ export const configSchema = z.object({
   risk: z.object({
     redisUrl: z.string().optional().describe('REDIS_URL: keep the attempt limits in Redis (redis://…) instead of the database; shared by every instance'),
     lockout: z.object({
-      maxFailures: z.number().int().min(1).max(10).default(5).describe('Consecutive failed verifications (no match, not live, failed challenge, replayed frame) per national ID before a lockout (NIST SP 800-63B 5.2.3: at most 5, 10 with PAD)'),
+      maxFailures: z.number().int().min(1).max(10).default(5).describe('Consecutive failed verifications (no match, not live, failed challenge, replayed frame) of a national ID from one source network (IPv4 /24, IPv6 /64) before the ID is locked out on that network (NIST SP 800-63B 5.2.3: at most 5, 10 with PAD). From then on every sign-in of the ID, from any network, needs the active challenge until a success'),
+      maxFailuresAnyNetwork: z.number().int().min(1).max(100).default(20).describe('Consecutive failed verifications of a national ID across all networks before the ID is locked out everywhere (NIST SP 800-63B 5.2.2: at most 100). Below it an impostor locks only the networks he tries from, not the citizen elsewhere (5.2.2: rate limiting must not let an attacker lock the claimant out easily). Taken as at least lockout.maxFailures'),
       baseSeconds: z.number().int().min(1).default(900).describe('Length of the first lockout; each further lockout within lockout.memorySeconds doubles it'),
       maxSeconds: z.number().int().min(1).default(86_400).describe('Longest lockout'),
       failureWindowSeconds: z.number().int().min(60).default(86_400).describe('How long a failure counts towards the consecutive count when no success follows'),
       memorySeconds: z.number().int().min(60).default(7 * 86_400).describe('How long a past lockout counts for doubling the next one'),
     }).prefault({}),
-    retriesPerIdPerHour: z.number().int().min(1).default(30).describe('Quality retries (no face, blurry, too dark…) per national ID per hour; they do not lock the ID out, but beyond this it waits for the hour to end'),
+    retriesPerIdPerHour: z.number().int().min(1).default(30).describe('Quality retries (no face, blurry, too dark…) per national ID from one source network per hour; they do not lock the ID out, but beyond this it waits on that network for the hour to end (other networks are not held up)'),
     ip: z.object({
       failuresPerHour: z.number().int().min(1).default(100).describe('Failed verifications per client IP per hour (generous: libraries and offices share one address); then the IP waits'),
       startsPerMinute: z.number().int().min(1).default(30).describe('Capture starts per client IP per minute'),
     }).prefault({}),
     replay: z.object({
-      windowSeconds: z.number().int().min(60).default(86_400).describe('How long the sha256 of every received frame is kept: the same bytes again within it are refused as a replay'),
+      windowSeconds: z.number().int().min(60).default(86_400).describe('How long the sha256 of every received frame is kept: the same bytes again within it are refused as a replay (unless the same capture sends again the frames of a submission that never got an answer)'),
     }).prefault({}),
     signals: z.object({
       minFrameIntervalMs: z.number().min(0).default(16).describe('Client capture times closer than this (a 60 fps camera delivers a frame every 16.7 ms) flag fast_frames'),

@@ -1,9 +1,11 @@
 // The audit trail: one row per decision (capture started, frames decided, consent, agency and key
 // changes, the provider's own events). Rows never hold images, templates, tokens or names.
-// Append-only and hash-chained (chain.ts); imports db only.
+// Append-only, hash-chained and MACed under the audit key (chain.ts); imports db and the
+// development secrets only.
+import { developmentSecrets } from '../../config/defaults.ts';
 import type { Db } from '../db/knex.ts';
 import { isPostgres } from '../db/knex.ts';
-import { genesisHash, rowHash, type AuditRow } from './chain.ts';
+import { auditKeyring, genesisHash, rowHash, rowMac, type AuditRow, type AuditSecrets } from './chain.ts';
 import { consentEventType, storeConsent } from './consents.ts';
 
 export type AuditEvent = {
@@ -38,11 +40,17 @@ const clip = (s: string | undefined, n: number) => (s === undefined ? null : s.s
 /**
  * An audit writer over `audit_events`. Each append runs in a transaction that takes the chain's
  * lock (PostgreSQL: a transaction-scoped advisory lock; SQLite: the single connection), reads the
- * last row and inserts the next one with id = last id + 1 and its hash. Never updates or deletes.
- * A `consent.decided` event also stores the decision in `consents`, in the same transaction.
+ * last row and inserts the next one with id = last id + 1, its hash and its MAC under the audit key
+ * `secrets.auditKeyId`. Never updates or deletes. A `consent.decided` event also stores the decision
+ * in `consents`, in the same transaction.
+ * `secrets` is the configuration's (config.secrets); without it, the public development key (tests,
+ * scripts): rows MACed under it do not verify with a production keyring, which refuses that key.
  */
-export function createAudit(db: Db, clock: () => number = Date.now): Audit {
+export function createAudit(db: Db, clock: () => number = Date.now, secrets: AuditSecrets = developmentSecrets): Audit {
   const pg = isPostgres(db);
+  const ring = auditKeyring(secrets);
+  const key = ring.keys.get(ring.keyId);
+  if (!key) throw new Error(`audit key "${ring.keyId}" is not in secrets.auditKeys`);
   return async (e) => {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -63,7 +71,8 @@ export function createAudit(db: Db, clock: () => number = Date.now): Audit {
             details: e.details ? JSON.stringify(e.details) : null,
           };
           const prevHash = last?.hash ?? genesisHash;
-          await trx('audit_events').insert({ ...fields, prev_hash: prevHash, hash: rowHash(prevHash, fields) });
+          const hash = rowHash(prevHash, fields);
+          await trx('audit_events').insert({ ...fields, prev_hash: prevHash, hash, mac: rowMac(key, ring.keyId, hash), mac_key_id: ring.keyId });
           if (e.type === consentEventType) await storeConsent(trx, e, fields.at);
         });
         return;

@@ -1,9 +1,24 @@
 // Reading the audit trail back: the chain verified in id order, export as JSON lines, and a
-// citizen's sign-ins. Streams in batches, never the whole table at once. Imports db only.
+// citizen's sign-ins. Streams in batches, never the whole table at once. Imports db and the
+// development secrets only.
+import { developmentSecrets } from '../../config/defaults.ts';
 import type { Db } from '../db/knex.ts';
-import { checkLink, type AuditRow, type ChainBreak } from './chain.ts';
+import { auditKeyring, checkLink, checkMac, type AuditRow, type AuditSecrets, type ChainBreak } from './chain.ts';
 
-export type VerifyResult = { ok: boolean; rows: number; ms: number; head: { id: number; hash: string } | null; broken?: ChainBreak };
+export type VerifyResult = {
+  ok: boolean; rows: number; ms: number; head: { id: number; hash: string } | null;
+  /** Rows verified that carry no MAC: ids 1..unanchored, written before migration 0005. */
+  unanchored: number;
+  /** Heads kept outside (`--head`, checkpoints) the chain was checked against. */
+  heads: number;
+  broken?: ChainBreak;
+};
+
+/**
+ * A head kept outside the database: by hash alone (`audit verify --head HASH`), or a checkpoint's
+ * sequence number, hash and MAC. The chain must still hold it, unchanged.
+ */
+export type ExpectedHead = { source: string; hash: string; seq?: number; mac?: string | null };
 
 async function* batches(db: Db, size: number, where?: (q: ReturnType<Db>) => void): AsyncGenerator<AuditRow[]> {
   let after = 0;
@@ -17,21 +32,67 @@ async function* batches(db: Db, size: number, where?: (q: ReturnType<Db>) => voi
   }
 }
 
-/** Recomputes every row's hash in id order; stops at the first break and names it. */
-export async function verifyChain(db: Db, options: { batch?: number; onProgress?: (rows: number) => void } = {}): Promise<VerifyResult> {
+export type VerifyOptions = {
+  batch?: number;
+  onProgress?: (rows: number) => void;
+  /** The audit keys (config.secrets); default the development ones. */
+  secrets?: AuditSecrets;
+  heads?: ExpectedHead[];
+};
+
+/**
+ * Recomputes every row's hash and MAC in id order, and checks the chain against `heads`; stops at
+ * the first break and names it. A cut tail is found only against a head kept outside: the chain
+ * ends before a checkpoint's row (`truncated`) or holds no row with a `--head` hash (`head_missing`).
+ */
+export async function verifyChain(db: Db, options: VerifyOptions = {}): Promise<VerifyResult> {
   const started = performance.now();
+  const ring = auditKeyring(options.secrets ?? developmentSecrets);
+  const heads = options.heads ?? [];
+  const bySeq = new Map<number, ExpectedHead[]>();
+  const byHash = new Map<string, ExpectedHead[]>();
+  for (const h of heads) {
+    if (h.seq !== undefined) bySeq.set(h.seq, [...(bySeq.get(h.seq) ?? []), h]);
+    else byHash.set(h.hash, [...(byHash.get(h.hash) ?? []), h]);
+  }
+  const found = new Set<ExpectedHead>();
   let previous: AuditRow | undefined;
   let rows = 0;
+  let unanchored = 0;
+  const result = (broken?: ChainBreak): VerifyResult => ({
+    ok: !broken, rows, ms: Math.round(performance.now() - started), head: previous ? { id: Number(previous.id), hash: previous.hash } : null,
+    unanchored, heads: heads.length, ...(broken ? { broken } : {}),
+  });
   for await (const batch of batches(db, options.batch ?? 5000)) {
     for (const row of batch) {
-      const broken = checkLink(previous, row);
-      if (broken) return { ok: false, rows, ms: Math.round(performance.now() - started), head: previous ? { id: Number(previous.id), hash: previous.hash } : null, broken };
+      const broken = checkLink(previous, row) ?? checkMac(row, ring, rows > unanchored) ?? checkHeads(row);
+      if (broken) return result(broken);
+      if (row.mac == null) unanchored++; // only ever the prefix: checkMac refuses one after a MAC
       previous = row;
       rows++;
     }
     options.onProgress?.(rows);
   }
-  return { ok: true, rows, ms: Math.round(performance.now() - started), head: previous ? { id: Number(previous.id), hash: previous.hash } : null };
+  const missing = heads.find((h) => !found.has(h));
+  if (missing) {
+    const end = previous ? `the chain ends at row ${previous.id}` : 'the chain is empty';
+    return result(missing.seq !== undefined
+      ? { id: missing.seq, reason: 'truncated', message: `${end}, but ${missing.source} names row ${missing.seq} (${missing.hash}): the tail was cut` }
+      : { id: previous ? Number(previous.id) : 0, reason: 'head_missing', message: `no row has the hash ${missing.hash} (${missing.source}); ${end}: the tail was cut or the chain rewritten` });
+  }
+  return result();
+
+  function checkHeads(row: AuditRow): ChainBreak | undefined {
+    for (const h of bySeq.get(Number(row.id)) ?? []) {
+      if (h.hash !== row.hash || (h.mac !== undefined && h.mac !== (row.mac ?? null))) {
+        const what = h.hash !== row.hash ? `hash ${row.hash}, not ${h.hash}` : `MAC ${row.mac ?? 'none'}, not ${h.mac ?? 'none'}`;
+        return { id: Number(row.id), reason: 'diverged', message: `row ${row.id} has ${what} as ${h.source} recorded: the chain was rewritten up to it` };
+      }
+      found.add(h);
+    }
+    for (const h of byHash.get(row.hash) ?? []) found.add(h);
+    return undefined;
+  }
 }
 
 /** One exported event: the row with `details` parsed and the time also as ISO 8601. */

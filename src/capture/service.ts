@@ -15,7 +15,7 @@ import { decideRisk, type RiskDecision, type RiskInput } from '../risk/decide-ri
 import { deviceNovelty, rememberDevice } from '../risk/devices.ts';
 import type { RiskKeys } from '../risk/keys.ts';
 import { lockError, type AttemptLimits, type Lock, type Settlement } from '../risk/limits.ts';
-import { digestsOf, recordFrames } from '../risk/replay.ts';
+import { digestsOf, recordFrames, settleFrames } from '../risk/replay.ts';
 import { metadataFlags, timingFlags, type RiskFlag } from '../risk/signals.ts';
 import { AppError, errorCatalogue, isAppError, type ErrorCode } from '../shared/errors.ts';
 import type { Sealer } from '../shared/sealed.ts';
@@ -101,11 +101,15 @@ export function createCaptureService(deps: CaptureDeps) {
   const frameLimits = (flow: Pick<CaptureFlow, 'acr' | 'actions'>) => config.capture[flow.actions.length ? 'high' : levelOf(flow.acr)];
   const frameCounts = (flow: CaptureFlow) => ({ minFrames: frameLimits(flow).minFrames, maxFrames: frameLimits(flow).maxFrames });
   const deviceKeys = (r: Requester) => ({ network: keys.network(r.ip ?? 'unknown'), agent: keys.agent(r.userAgent ?? '') });
+  /** The source network the attempt limits count an ID's failures on (IPv4 /24, IPv6 /64; an HMAC). */
+  const netKeyOf = (r: Requester) => keys.network(r.ip ?? 'unknown');
+  /** The risk rule's counts: past the per-network limit from anywhere, every network gets the challenge. */
+  const failureCounts = (idFailures: number, ipFailures: number) => ({ idFailures, ipFailures, pastNetworkLimit: idFailures >= config.risk.lockout.maxFailures });
   const deviceSince = () => clock() - config.risk.deviceMemoryDays * 86_400_000;
   const who = (r: Requester): Pick<AuditEvent, 'ip' | 'userAgent'> => ({ ip: r.ip, userAgent: r.userAgent?.slice(0, 512) });
 
   async function refuseLocked(lock: Lock, e: Omit<AuditEvent, 'type' | 'outcome' | 'code'>, stage: 'start' | 'submit'): Promise<never> {
-    await audit({ ...e, type: 'capture.refused', outcome: 'failure', code: lock.scope === 'id' ? 'locked' : 'rate_limited', details: { ...e.details, stage, lock: { reason: lock.reason, retryAt: new Date(lock.retryAt).toISOString() } } });
+    await audit({ ...e, type: 'capture.refused', outcome: 'failure', code: lock.scope === 'ip' ? 'rate_limited' : 'locked', details: { ...e.details, stage, lock: { scope: lock.scope, reason: lock.reason, retryAt: new Date(lock.retryAt).toISOString() } } });
     deps.observeRisk?.risk({ stage, decision: { action: 'deny', reasons: ['locked'] } });
     throw lockError(lock);
   }
@@ -123,12 +127,12 @@ export function createCaptureService(deps: CaptureDeps) {
     const idKey = keys.id(nationalId);
     const ipKey = keys.ip(input.ip ?? 'unknown');
     const [startLock, status, citizen] = await Promise.all([
-      limits.countStart(ipKey), limits.status(idKey, ipKey), findCitizenByNationalId(db, nationalId),
+      limits.countStart(ipKey), limits.status(idKey, ipKey, netKeyOf(input)), findCitizenByNationalId(db, nationalId),
     ]);
     if (startLock) await refuseLocked(startLock, base, 'start');
     const citizenId = citizen?.status === 'active' ? citizen.id : null;
     const high = levelOf(input.acr) === 'high';
-    const counts = { lock: status.lock, idFailures: status.idFailures, ipFailures: status.ipFailures, flags: [], challenged: high };
+    const counts = { lock: status.lock, ...failureCounts(status.idFailures, status.ipFailures), flags: [], challenged: high };
     // A lock is refused before anything else is read.
     const locked = decideRisk({ now: clock(), ...counts }, rules);
     if (locked.action === 'deny') await refuseLocked(status.lock!, { ...base, citizenId, details: { risk: locked } }, 'start');
@@ -176,7 +180,7 @@ export function createCaptureService(deps: CaptureDeps) {
   async function open(input: { interactionUid: string; captureId: string } & Requester): Promise<{ flow: CaptureFlow; minFrames: number }> {
     const flow = await loadFlow(db, input.captureId, input.interactionUid);
     assertOpen(flow, clock());
-    const status = await limits.status(flow.idKey ?? keys.id(''), keys.ip(input.ip ?? 'unknown'));
+    const status = await limits.status(flow.idKey ?? keys.id(''), keys.ip(input.ip ?? 'unknown'), netKeyOf(input));
     const base = { interactionUid: flow.interactionUid, clientId: flow.clientId ?? undefined, citizenId: flow.citizenId, ...who(input) };
     if (status.lock) await refuseLocked(status.lock, { ...base, details: { captureId: flow.id } }, 'submit');
     return { flow, minFrames: frameLimits(flow).minFrames };
@@ -200,12 +204,13 @@ export function createCaptureService(deps: CaptureDeps) {
     const idKey = loaded.idKey ?? keys.id('');
     const ipKey = keys.ip(input.ip ?? 'unknown');
     // A locked ID or IP is refused here, before any image is decoded.
-    const status = await limits.status(idKey, ipKey);
+    const netKey = netKeyOf(input);
+    const status = await limits.status(idKey, ipKey, netKey);
     if (status.lock) await refuseLocked(status.lock, { ...base, details: { captureId: loaded.id } }, 'submit');
-    const reservation = await limits.reserve(idKey, ipKey);
+    const reservation = await limits.reserve(idKey, ipKey, netKey);
     let settlement: Settlement = 'none';
     try {
-      const result = await evaluate(loaded, input, { idFailures: reservation.failures, ipFailures: status.ipFailures }, base);
+      const result = await evaluate(loaded, input, failureCounts(reservation.failures, status.ipFailures), base);
       settlement = result.settlement;
       return result.answer;
     } catch (err) {
@@ -216,7 +221,9 @@ export function createCaptureService(deps: CaptureDeps) {
       const lock = await limits.settle(reservation, settlement);
       if (lock) {
         deps.observeRisk?.lockout(lock);
-        await audit({ ...base, type: 'capture.locked', outcome: 'failure', code: 'locked', details: { captureId: loaded.id, retryAt: new Date(lock.retryAt).toISOString(), lockouts: await limits.lockouts(idKey) } });
+        // scope: `id_network` (the ID from this network) or `id` (the ID everywhere); lockouts of that scope.
+        const lockouts = await limits.lockouts(idKey, lock.scope === 'id_network' ? netKey : undefined);
+        await audit({ ...base, type: 'capture.locked', outcome: 'failure', code: 'locked', details: { captureId: loaded.id, scope: lock.scope, retryAt: new Date(lock.retryAt).toISOString(), lockouts } });
       }
       deps.observeRisk?.latency((performance.now() - began) / 1000, settlement);
     }
@@ -224,13 +231,21 @@ export function createCaptureService(deps: CaptureDeps) {
 
   async function evaluate(
     loaded: CaptureFlow, input: SubmitInput,
-    counts: { idFailures: number; ipFailures: number }, base: Omit<AuditEvent, 'type' | 'outcome'>,
+    counts: Pick<RiskInput, 'idFailures' | 'ipFailures' | 'pastNetworkLimit'>, base: Omit<AuditEvent, 'type' | 'outcome'>,
   ): Promise<{ answer: SubmitResult; settlement: Settlement }> {
     const flow = await claimFlow(db, loaded, clock());
     const now = clock();
     // Replay and injection signals first: cheap, and a replay never reaches the face engine.
     const digests = digestsOf(input.frames);
-    const replay = await recordFrames(db, digests, now, config.risk.replay.windowSeconds * 1000);
+    // Recorded for this capture and submission (the flow version just claimed), not answered yet:
+    // if this instance dies before the answer, the same frames may come again in this capture.
+    const by = { owner: flow.id, submission: flow.version };
+    const replay = await recordFrames(db, digests, now, config.risk.replay.windowSeconds * 1000, by);
+    // The outcome and the frames answered, in one transaction: an evaluated frame is a replay from then on, here too.
+    const saveAnswered = (next: CaptureFlow, result: unknown) => db.transaction(async (trx) => {
+      await saveFlow(trx, flow, next, result);
+      await settleFrames(trx, digests, by, clock());
+    });
     const timing = timingFlags({ timestamps: input.timestamps, sessionStart: flow.createdAt, sessionEnd: flow.expiresAt, now }, config.risk.signals);
     const metadata = await metadataFlags(input.frames, config.risk.signals);
     const flags: RiskFlag[] = [
@@ -246,7 +261,7 @@ export function createCaptureService(deps: CaptureDeps) {
       const event: CaptureEvent = { type: outcome };
       const next = { ...applyEvent(flow, event, clock(), flowLimits), ...(extra.actions ? { actions: extra.actions } : {}) };
       const status = next.state === 'verified' ? 'verified' : outcome === 'retry' && next.state === 'open' ? 'retry' : 'rejected';
-      await saveFlow(db, flow, next, { outcome, code, checks: extra.checks, risk });
+      await saveAnswered(next, { outcome, code, checks: extra.checks, risk });
       if (status === 'verified' && flow.citizenId) await rememberDevice(db, flow.citizenId, deviceKeys(input), clock());
       await audit({
         ...base, type: 'capture.decided', outcome: status === 'verified' ? 'success' : 'failure', code,
@@ -275,12 +290,16 @@ export function createCaptureService(deps: CaptureDeps) {
       analyses = await Promise.all(input.analyses ?? input.frames.map((bytes) => analyzer.analyze(bytes, { grade: 'capture' })));
     } catch (err) {
       // Bad input still counts as a submission, so a client cannot probe without limit.
-      await saveFlow(db, flow, applyEvent(flow, { type: 'retry' }, clock(), flowLimits), { error: isAppError(err) ? err.code : 'internal_error' });
+      // Frames refused as such (not an image…) got their answer; an engine failure is none, so
+      // the same frames may come again in this capture.
+      const next = applyEvent(flow, { type: 'retry' }, clock(), flowLimits);
+      const result = { error: isAppError(err) ? err.code : 'internal_error' };
+      await (isAppError(err) && err.status < 500 ? saveAnswered(next, result) : saveFlow(db, flow, next, result));
       throw err;
     }
     // One capture, one camera: frames of different sizes were not taken by it in one go.
     if (!sameSize(analyses)) {
-      await saveFlow(db, flow, applyEvent(flow, { type: 'retry' }, clock(), flowLimits), { error: 'frames_inconsistent' });
+      await saveAnswered(applyEvent(flow, { type: 'retry' }, clock(), flowLimits), { error: 'frames_inconsistent' });
       throw new AppError('frames_inconsistent');
     }
     // Frames without a face never reach the match: no template is read for them.

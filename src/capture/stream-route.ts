@@ -41,6 +41,8 @@ export function createStreamUpgrade({ app, provider, capture, analyzer, csrf, co
     const [, uid, captureId] = m;
     const res = new ServerResponse(req);
     const koa = app.createContext(req, res);
+    // In production a stream comes over TLS (wss, or https per X-Forwarded-Proto), as pages do.
+    if (config.env === 'production' && !koa.secure) return reject(socket, 403, 'Forbidden');
     let interaction: Awaited<ReturnType<Provider['interactionDetails']>>;
     try {
       interaction = await provider.interactionDetails(req, res);

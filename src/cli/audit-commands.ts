@@ -1,14 +1,20 @@
-// `facegate audit verify | export | citizen`: checks the audit trail's hash chain, exports it as
-// JSON lines, and lists which agencies signed a citizen in and what they received.
+// `facegate audit verify | checkpoint | export | citizen`: checks the audit trail's hash chain and
+// MACs (against heads kept outside: --head, --checkpoints), signs checkpoints of its head, exports
+// it as JSON lines, and lists which agencies signed a citizen in and what they received.
 import { once } from 'node:events';
-import { open } from 'node:fs/promises';
+import { appendFile, open, readFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { acrHigh, acrSubstantial, type Config } from '../../config/schema.ts';
+import type { AuditRow } from '../audit/chain.ts';
+import { checkpointHeads, headStatement, parseCheckpointLines, signCheckpoint } from '../audit/checkpoint.ts';
 import { listConsents } from '../audit/consents.ts';
 import { createAudit } from '../audit/log.ts';
-import { exportEvents, listSignIns, verifyChain } from '../audit/query.ts';
+import { exportEvents, listSignIns, verifyChain, type ExpectedHead, type VerifyResult } from '../audit/query.ts';
+import type { Db } from '../db/knex.ts';
 import { listClients } from '../oidc/clients.ts';
+import { ensureSigningKeys, loadSigningJwks } from '../oidc/keys.ts';
+import { createSealer } from '../shared/sealed.ts';
 import { findCitizenByNationalId } from '../registry/citizens.ts';
 import { AppError } from '../shared/errors.ts';
 import { print, type OutputOptions } from './output.ts';
@@ -30,19 +36,101 @@ async function writeLine(out: Writable, line: string): Promise<void> {
 }
 
 interface ExportOptions extends OutputOptions { since?: string; until?: string; out?: string }
+interface VerifyOptions extends OutputOptions { head: string[]; checkpoints?: string }
+
+const collect = (v: string, all: string[]) => [...all, v];
+
+function headOption(hash: string): ExpectedHead {
+  if (!/^[0-9a-f]{64}$/.test(hash)) throw new AppError('invalid_input', `--head: not a row hash (64 hex digits): ${hash}`);
+  return { source: '--head', hash };
+}
+
+async function readCheckpointFile(file: string, missingOk = false): Promise<{ source: string; jws: string }[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if (missingOk && (err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new AppError('file_not_found', `${file}: cannot be read`);
+  }
+  try {
+    return parseCheckpointLines(text, file);
+  } catch (err) {
+    throw new AppError('invalid_input', (err as Error).message);
+  }
+}
+
+/** The chain checked against the heads and checkpoints kept outside (signatures first). */
+async function verifyAgainst(db: Db, config: Readonly<Config>, heads: ExpectedHead[], checkpoints: { source: string; jws: string }[]): Promise<VerifyResult> {
+  if (checkpoints.length) {
+    const keys = (await loadSigningJwks(db, createSealer(config.secrets.dataKeys, config.secrets.dataKeyId))).keys;
+    const checked = await checkpointHeads(checkpoints, keys);
+    if (checked.invalid) return { ok: false, rows: 0, ms: 0, head: null, unanchored: 0, heads: heads.length + checkpoints.length, broken: checked.invalid };
+    heads = [...heads, ...checked.heads];
+  }
+  return verifyChain(db, { secrets: config.secrets, heads });
+}
+
+function verifyText(r: VerifyResult): string {
+  if (!r.ok) {
+    const b = r.broken!;
+    return b.reason === 'checkpoint_invalid'
+      ? `audit checkpoint refused (${b.reason}): ${b.message}`
+      : `audit chain broken at row ${b.id} (${b.reason}): ${b.message}; ${r.rows} rows verified`;
+  }
+  const notes = [
+    `audit chain intact: ${r.rows} rows verified in ${r.ms} ms${r.head ? `; head row ${r.head.id} ${r.head.hash}` : ''}`,
+    r.heads ? `; ${r.heads} head${r.heads > 1 ? 's' : ''} kept outside found unchanged` : '',
+    r.unanchored > 0 && r.unanchored === r.rows ? `\nwarning: no row carries a MAC (rows written before migration 0005, or MACs stripped: check against a checkpoint)` : '',
+    r.unanchored > 0 && r.unanchored < r.rows ? `\nrows 1..${r.unanchored} carry no MAC (written before migration 0005); the MACs after them cover them` : '',
+  ];
+  return notes.join('');
+}
 
 export function registerAuditCommands(program: Command, config: Readonly<Config>, run: Run): void {
   const audit = program.command('audit').description('The audit trail: chain check, export, a citizen\'s sign-ins');
 
   audit.command('verify')
-    .description('Recompute the hash chain in id order; exit 1 naming the first broken row (altered, missing or out of order)')
+    .description('Recompute the hash chain and each row\'s MAC (audit key) in id order, and check heads kept outside; exit 1 naming the first broken row (altered, re-chained, forged, missing, out of order) or the head the chain no longer holds (tail cut)')
+    .option('--head <hash>', 'a head hash recorded earlier (verify or checkpoint output): the chain must still hold it (repeatable)', collect, [])
+    .option('--checkpoints <file>', 'a file of signed checkpoints (`audit checkpoint`): the chain must still hold each one, unchanged')
     .option('--json', 'JSON output')
-    .action((o: OutputOptions) => run(Boolean(o.json), async () => {
-      const r = await withDb(config, (db) => verifyChain(db));
-      print(o, r, () => (r.ok
-        ? `audit chain intact: ${r.rows} rows verified in ${r.ms} ms${r.head ? `; head row ${r.head.id} ${r.head.hash}` : ''}`
-        : `audit chain broken at row ${r.broken!.id} (${r.broken!.reason}): ${r.broken!.message}; ${r.rows} rows before it verified`));
+    .action((o: VerifyOptions) => run(Boolean(o.json), async () => {
+      const heads = o.head.map(headOption);
+      const checkpoints = o.checkpoints ? await readCheckpointFile(o.checkpoints) : [];
+      const r = await withDb(config, (db) => verifyAgainst(db, config, heads, checkpoints));
+      print(o, r, () => verifyText(r));
       if (!r.ok) process.exitCode = 1;
+    }));
+
+  audit.command('checkpoint')
+    .description('Verify the chain (against the checkpoints already in --out), then print a signed statement of its head (JWS, the gateway\'s ES256 key) as one JSON line, or append it to --out; ship it to a store outside the database')
+    .option('--out <file>', 'append the checkpoint to this file (its earlier checkpoints are checked first)')
+    .option('--json', 'with --out: print the checkpoint as JSON too')
+    .action((o: OutputOptions & { out?: string }) => run(Boolean(o.json), async () => {
+      const earlier = o.out ? await readCheckpointFile(o.out, true) : [];
+      const outcome = await withDb(config, async (db) => {
+        const r = await verifyAgainst(db, config, [], earlier);
+        if (!r.ok) return { r };
+        if (!r.head) throw new AppError('invalid_input', 'the audit trail is empty: nothing to checkpoint');
+        const row = await db<AuditRow>('audit_events').where({ id: r.head.id }).first('at', 'mac', 'mac_key_id');
+        const statement = headStatement(r, { at: Number(row!.at), mac: row!.mac ?? null, mac_key_id: row!.mac_key_id ?? null }, config.server.issuer)!;
+        const sealer = createSealer(config.secrets.dataKeys, config.secrets.dataKeyId);
+        await ensureSigningKeys(db, sealer);
+        return { r, line: await signCheckpoint(statement, (await loadSigningJwks(db, sealer)).keys) };
+      });
+      if (!outcome.line) {
+        print(o, outcome.r, () => `no checkpoint taken: ${verifyText(outcome.r)}`);
+        process.exitCode = 1;
+        return;
+      }
+      const { line } = outcome;
+      if (!o.out) {
+        process.stdout.write(`${JSON.stringify(line)}\n`);
+        return;
+      }
+      await appendFile(o.out, `${JSON.stringify(line)}\n`).catch(() => { throw new AppError('file_not_found', `${o.out}: cannot be written`); });
+      print(o, { ...line, out: o.out }, () => `checkpoint of row ${line.seq} ${line.hash} appended to ${o.out}`);
     }));
 
   audit.command('export')
@@ -78,7 +166,7 @@ export function registerAuditCommands(program: Command, config: Readonly<Config>
         }));
         const consents = (await listConsents(db, citizen.id)).map((c) => ({ agency: agency(c.clientId), decision: c.decision, scopes: c.scopes, claims: c.claims, decidedAt: new Date(c.decidedAt).toISOString() }));
         // Looking a citizen up is itself an event she may later ask about.
-        await createAudit(db)({ type: 'audit.citizen_viewed', outcome: 'info', citizenId: citizen.id });
+        await createAudit(db, Date.now, config.secrets)({ type: 'audit.citizen_viewed', outcome: 'info', citizenId: citizen.id });
         return { citizen: { nationalId: citizen.nationalId }, signIns, consents };
       });
       print(o, report, () => [

@@ -59,7 +59,7 @@ export function registerKeyCommands(program: Command, config: Readonly<Config>, 
         const signingKeys = await resealSigningKeys(db, sealer);
         const result = { keyId: sealer.activeKeyId, templates, signingKeys, ms: Date.now() - started };
         const failed = templates.failed.length + signingKeys.failed.length;
-        await createAudit(db)({
+        await createAudit(db, Date.now, config.secrets)({
           type: 'keys.template_key_rotated', outcome: failed ? 'failure' : 'success',
           details: { key_id: result.keyId, templates: { scanned: templates.scanned, rotated: templates.rotated, skipped: templates.skipped, failed: templates.failed.map((f) => f.id) }, signing_keys: signingKeys },
         });

@@ -15,7 +15,7 @@ import { withDb, type Run } from './db.ts';
 const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(/[ ,]+/).filter(Boolean)];
 
 interface ClientsAddOptions extends OutputOptions {
-  clientId: string; name: string; redirectUri: string[]; jwks?: string; jwksUri?: string; sector?: string; scopes?: string[];
+  clientId: string; name: string; redirectUri: string[]; postLogoutRedirectUri?: string[]; jwks?: string; jwksUri?: string; sector?: string; scopes?: string[];
 }
 
 export function registerOidcCommands(program: Command, config: Readonly<Config>, run: Run): void {
@@ -30,6 +30,7 @@ export function registerOidcCommands(program: Command, config: Readonly<Config>,
     .requiredOption('--client-id <id>', 'client_id')
     .requiredOption('--name <name>', 'name shown to citizens on the consent page')
     .requiredOption('--redirect-uri <uri>', 'redirect URI (repeat for several, one host)', collect)
+    .option('--post-logout-redirect-uri <uri>', 'where the agency may send the citizen after logout (repeat for several)', collect)
     .option('--jwks <file>', 'the agency public JWKS (JSON file)')
     .option('--jwks-uri <url>', 'where the agency publishes its JWKS (https)')
     .option('--sector <host>', 'pairwise sector (default: the redirect host)')
@@ -47,11 +48,11 @@ export function registerOidcCommands(program: Command, config: Readonly<Config>,
         }
       }
       const metadata = buildAgencyMetadata({
-        clientId: o.clientId, name: o.name, redirectUris: o.redirectUri, jwks, jwksUri: o.jwksUri, sector: o.sector, scopes: o.scopes,
+        clientId: o.clientId, name: o.name, redirectUris: o.redirectUri, postLogoutRedirectUris: o.postLogoutRedirectUri, jwks, jwksUri: o.jwksUri, sector: o.sector, scopes: o.scopes,
       });
       await withDb(config, async (db) => {
         await registerClient(db, metadata);
-        await createAudit(db)({ type: 'client.registered', outcome: 'success', clientId: o.clientId, details: { scope: metadata.scope, redirect_uris: metadata.redirect_uris } });
+        await createAudit(db, Date.now, config.secrets)({ type: 'client.registered', outcome: 'success', clientId: o.clientId, details: { scope: metadata.scope, redirect_uris: metadata.redirect_uris, post_logout_redirect_uris: metadata.post_logout_redirect_uris } });
       });
       print(o, metadata, () => JSON.stringify(metadata, null, 2));
     }));
@@ -72,7 +73,7 @@ export function registerOidcCommands(program: Command, config: Readonly<Config>,
       const result = await withDb(config, async (db) => {
         await ensureSigningKeys(db, sealer);
         const r = await rotateSigningKeys(db, sealer);
-        await createAudit(db)({ type: 'keys.rotated', outcome: 'success', details: r });
+        await createAudit(db, Date.now, config.secrets)({ type: 'keys.rotated', outcome: 'success', details: r });
         return r;
       });
       print(o, result, () => [`promoted ${result.promoted.join(', ')}`, `retired  ${result.retired.join(', ')}`, `staged   ${result.staged.join(', ')}`, 'restart every instance to sign with the promoted keys'].join('\n'));

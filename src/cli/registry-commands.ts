@@ -105,7 +105,7 @@ export function registerRegistryCommands(program: Command, config: Readonly<Conf
       const by = actorOf(opts.operator, 'registry add');
       const photo = await readInput(opts.photo);
       const input = { nationalId: opts.nationalId, givenName: opts.givenName, familyName: opts.familyName, birthdate: opts.birthdate, address: opts.address };
-      const result = await withRegistry(config, 1, (db, analyzer) => enrollCitizen({ db, analyzer, sealer: sealer(), clock }, input, photo, { replace: !!opts.replace, by }))
+      const result = await withRegistry(config, 1, (db, analyzer) => enrollCitizen({ db, analyzer, sealer: sealer(), clock, auditSecrets: config.secrets }, input, photo, { replace: !!opts.replace, by }))
         .catch((err: unknown) => {
           if (isAppError(err) && err.code === 'citizen_exists') {
             throw new AppError('citizen_exists', 'this national ID is already in the registry; --replace updates her record and face template');
@@ -133,7 +133,7 @@ export function registerRegistryCommands(program: Command, config: Readonly<Conf
       const threads = config.biometrics.workers;
       const summary = await withRegistry(config, threads, async (db, analyzer) => {
         try {
-          return await importRegistry({ db, analyzer, sealer: sealer(), clock, modelId }, {
+          return await importRegistry({ db, analyzer, sealer: sealer(), clock, modelId, auditSecrets: config.secrets }, {
             csvPath: opts.csv,
             photosDir: opts.photos,
             force: !!opts.force,

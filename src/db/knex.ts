@@ -8,6 +8,8 @@ import type { Config } from '../../config/schema.ts';
 import { AppError } from '../shared/errors.ts';
 
 export type Db = Knex;
+/** What opening a database needs of its settings. */
+export type DatabaseConnection = Pick<Config['database'], 'url' | 'schema' | 'poolMax'>;
 
 // int8 (COUNT, bigint epoch-ms columns) comes back from pg as a string by default; every bigint
 // this project stores is an epoch time in ms, well inside Number.MAX_SAFE_INTEGER.
@@ -23,7 +25,7 @@ export function isPostgresUrl(url: string): boolean {
 const withoutValuesOnError = { compileSqlOnError: false } as const;
 
 /** Opens (but does not migrate) the configured database. */
-export function openDatabase(database: Config['database']): Db {
+export function openDatabase(database: DatabaseConnection): Db {
   if (isPostgresUrl(database.url)) {
     return knexFactory({
       ...withoutValuesOnError,

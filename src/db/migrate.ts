@@ -4,6 +4,9 @@ import type { Knex } from 'knex';
 import * as initial from '../../migrations/0001_initial.ts';
 import * as auditChain from '../../migrations/0002_audit_chain.ts';
 import * as risk from '../../migrations/0003_risk.ts';
+import * as frameOwner from '../../migrations/0004_frame_owner.ts';
+import * as auditMac from '../../migrations/0005_audit_mac.ts';
+import * as readiness from '../../migrations/0006_readiness.ts';
 import type { Db } from './knex.ts';
 import { isPostgres } from './knex.ts';
 
@@ -13,6 +16,9 @@ const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_audit_chain': auditChain,
   '0003_risk': risk,
+  '0004_frame_owner': frameOwner,
+  '0005_audit_mac': auditMac,
+  '0006_readiness': readiness,
 };
 
 const source: Knex.MigrationSource<string> = {

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { languageOf, renderEnroll, type Feedback } from '../../views/index.ts';
+import type { AuditSecrets } from '../audit/chain.ts';
 import type { FaceAnalyzer } from '../biometrics/pool.ts';
 import type { Db } from '../db/knex.ts';
 import { enrollCitizen } from '../registry/enroll.ts';
@@ -14,14 +15,14 @@ import { errorCatalogue, isAppError, type ErrorCode } from '../shared/errors.ts'
 import type { Sealer } from '../shared/sealed.ts';
 
 /** What the enrollment page needs. */
-export type DemoEnrollDeps = { db: Db; analyzer: Pick<FaceAnalyzer, 'analyze'>; sealer: Sealer; csrf: Csrf; maxBytes: number };
+export type DemoEnrollDeps = { db: Db; analyzer: Pick<FaceAnalyzer, 'analyze'>; sealer: Sealer; csrf: Csrf; maxBytes: number; auditSecrets?: AuditSecrets };
 
 const cookie = 'demo_enroll';
 const fields = ['nationalId', 'givenName', 'familyName', 'birthdate'] as const;
 const feedbackOf = (code: ErrorCode): Feedback => ({ code, message: errorCatalogue[code].message });
 
 /** The routes under /demo/enroll: GET the form, POST multipart (csrf, the record, one `photo`). */
-export function createDemoEnrollment({ db, analyzer, sealer, csrf, maxBytes }: DemoEnrollDeps): Router {
+export function createDemoEnrollment({ db, analyzer, sealer, csrf, maxBytes, auditSecrets }: DemoEnrollDeps): Router {
   const router = new Router({ prefix: '/demo/enroll' });
   const action = '/demo/enroll';
 
@@ -61,7 +62,7 @@ export function createDemoEnrollment({ db, analyzer, sealer, csrf, maxBytes }: D
       // Create-only: a public page must never replace a registered citizen's record or face (the
       // same citizen id, so the same pairwise sub, for someone else): an ID in the registry is refused.
       const by = { actor: 'demo', source: 'demo enroll', ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined };
-      const { citizen } = await enrollCitizen({ db, analyzer, sealer, clock: Date.now }, values, files[0], { replace: false, by });
+      const { citizen } = await enrollCitizen({ db, analyzer, sealer, clock: Date.now, auditSecrets }, values, files[0], { replace: false, by });
       page({ values: {}, enrolled: { name: `${citizen.givenName} ${citizen.familyName}`, nationalId: citizen.nationalId, signInUrl: '/demo' } });
     } catch (err) {
       if (!isAppError(err) || err.status >= 500) throw err;

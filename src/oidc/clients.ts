@@ -12,6 +12,8 @@ export type AgencyInput = {
   clientId: string;
   name: string;
   redirectUris: string[];
+  /** Where the agency may send the citizen after RP-initiated logout (`post_logout_redirect_uri`). */
+  postLogoutRedirectUris?: string[];
   jwks?: object;
   jwksUri?: string;
   sector?: string;
@@ -50,6 +52,7 @@ const inputSchema = z.object({
   name: z.string().trim().min(1, 'must not be empty'),
   redirectUris: z.array(z.string().refine(isAllowedRedirect, 'must be an absolute https URL without a fragment (http only for localhost or 127.0.0.1)'))
     .min(1, 'needs at least one redirect URI'),
+  postLogoutRedirectUris: z.array(z.string().refine(isAllowedRedirect, 'must be an absolute https URL without a fragment (http only for localhost or 127.0.0.1)')).optional(),
   jwks: z.object({ keys: z.array(publicJwk).min(1, 'needs at least one key') }, 'must be an object with a keys array').optional(),
   jwksUri: z.string().refine((v) => parseUrl(v)?.protocol === 'https:', 'must be an absolute https URL').optional(),
   sector: z.string().regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, 'must be a host name').optional(),
@@ -89,6 +92,7 @@ export function buildAgencyMetadata(input: AgencyInput): AgencyMetadata {
     client_id: i.clientId,
     client_name: i.name,
     redirect_uris: i.redirectUris,
+    ...(i.postLogoutRedirectUris?.length ? { post_logout_redirect_uris: [...new Set(i.postLogoutRedirectUris)] } : {}),
     ...(i.jwks ? { jwks: i.jwks } : { jwks_uri: i.jwksUri }),
     scope: scopes.join(' '),
     grant_types: ['authorization_code'],

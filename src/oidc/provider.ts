@@ -1,8 +1,10 @@
-// The oidc-provider configuration for agencies: FAPI 2.0-style profile set explicitly (code flow,
-// PAR, PKCE S256, private_key_jwt, DPoP, PS256/ES256), eIDAS acr, pairwise sub, scope → claims.
-// Protocol work stays in oidc-provider; this module only configures it, plus two hooks: CORS closed
-// beyond discovery and the JWKS, and replay detection that holds across instances. No koa routes here.
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+// The oidc-provider configuration for agencies: oidc-provider's FAPI 2.0 Security Profile plus
+// the choices it leaves open set explicitly (code flow, PAR, PKCE S256, private_key_jwt, DPoP,
+// PS256/ES256), eIDAS acr, pairwise sub, scope → claims. Protocol work stays in oidc-provider; this
+// module only configures it, plus three hooks: CORS closed beyond discovery and the JWKS, replay
+// detection that holds across instances, and DPoP proofs from the future refused. No koa routes here.
+import { decodeJwt } from 'jose';
+import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../../config/schema.ts';
 import type { Db } from '../db/knex.ts';
 import { acrHigh, acrSubstantial, createInteractionPolicy } from './acr.ts';
@@ -16,10 +18,11 @@ export type ProviderDeps = { config: Readonly<Config>; db: Db; jwks: { keys: obj
 const algs = [...signingAlgs];
 
 /**
- * The protocol profile every agency gets (FAPI 2.0 Security Profile style), independent of storage,
- * accounts and secrets; the benchmark's bare provider uses the same one.
+ * The protocol profile every agency gets (FAPI 2.0 Security Profile), independent of storage,
+ * accounts and secrets; the benchmark's bare provider uses the same one. `clockTolerance`: how far
+ * (seconds) an agency's clock may run ahead (oidc.clockToleranceSeconds).
  */
-export function agencyProfile(dpopNonceSecret: Buffer) {
+export function agencyProfile(dpopNonceSecret: Buffer, clockTolerance = 15) {
   return {
     acrValues: [acrSubstantial, acrHigh],
     claims: claimsConfiguration,
@@ -56,6 +59,9 @@ export function agencyProfile(dpopNonceSecret: Buffer) {
     // Agencies are server-side confidential clients: no browser origin may call their endpoints.
     clientBasedCORS: () => false,
     features: {
+      // Client assertions' aud only the issuer, PKCE, the redirect_uri always sent, no access token
+      // in the query (FAPI 2.0 Security Profile, final).
+      fapi: { enabled: true, profile: '2.0' },
       devInteractions: { enabled: false },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true },
       dPoP: { enabled: true, nonceSecret: dpopNonceSecret },
@@ -68,21 +74,32 @@ export function agencyProfile(dpopNonceSecret: Buffer) {
       resourceIndicators: { enabled: false },
     },
     conformIdTokenClaims: true,
+    clockTolerance,
+    // FAPI 2.0 SP 5.3.2.1-14: a client assertion issued (iat) or valid (nbf) further ahead than the
+    // tolerance is refused; oidc-provider checks nbf, and iat only when exp is absent. Its FAPI 2.0
+    // check (aud must be the issuer identifier, as a string) is kept: this replaces the hook.
+    async assertJwtClientAuthClaimsAndHeader(ctx, claims) {
+      if (claims.aud !== ctx.oidc.issuer) throw new errors.InvalidClientAuth('audience (aud) must equal the issuer identifier url');
+      const ahead = Math.floor(Date.now() / 1000) + clockTolerance;
+      if (typeof claims.iat === 'number' && claims.iat > ahead) throw new errors.InvalidClientAuth('the client assertion was issued (iat) in the future');
+    },
   } satisfies Configuration;
 }
 
 /** Builds the provider; the caller mounts `provider.app` (or its callback) under the koa app. */
 export function createProvider({ config, db, jwks }: ProviderDeps): Provider {
   const { ttl } = config.oidc;
-  const profile = agencyProfile(Buffer.from(config.secrets.dpopNonceSecret, 'base64'));
+  const profile = agencyProfile(Buffer.from(config.secrets.dpopNonceSecret, 'base64'), config.oidc.clockToleranceSeconds);
   const configuration: Configuration = {
     adapter: createAdapterFactory(db),
     findAccount: createFindAccount(db),
     jwks: jwks as Configuration['jwks'],
     cookies: {
       keys: [...config.secrets.cookieKeys],
-      long: { httpOnly: true, sameSite: 'lax' },
-      short: { httpOnly: true, sameSite: 'lax' },
+      // In production every request reaching the provider came over https (src/server/app.ts):
+      // Secure is stated outright, so a cookie can never be set without it.
+      long: { httpOnly: true, sameSite: 'lax', ...(config.env === 'production' ? { secure: true } : {}) },
+      short: { httpOnly: true, sameSite: 'lax', ...(config.env === 'production' ? { secure: true } : {}) },
     },
     ...profile,
     pairwiseIdentifier: createPairwiseIdentifier(config.secrets.pairwiseSalt) as Configuration['pairwiseIdentifier'],
@@ -118,7 +135,39 @@ export function createProvider({ config, db, jwks }: ProviderDeps): Provider {
   provider.maxIpsCount = config.server.proxyHops;
   reportReplaysAsDuplicates(provider);
   closeCors(provider);
+  refuseFutureDpopProofs(provider, config.oidc.clockToleranceSeconds);
   return provider;
+}
+
+/**
+ * oidc-provider accepts a DPoP proof whose iat is up to five minutes away (either side) without a
+ * nonce, and checks no iat with one. FAPI 2.0 SP 5.3.2.1-14 refuses proofs from further in the
+ * future than the tolerance; this does, before the proof is verified (a proof it lets through is
+ * still verified in full by oidc-provider). The proof's age in the past stays bounded by
+ * oidc-provider's window and its jti by replay detection; server nonces are not required.
+ */
+function refuseFutureDpopProofs(provider: Provider, toleranceSeconds: number): void {
+  provider.use(async (ctx, next) => {
+    const proof = ctx.get('DPoP');
+    let iat: unknown;
+    try {
+      iat = proof ? decodeJwt(proof).iat : undefined;
+    } catch {
+      iat = undefined; // not a JWT: oidc-provider refuses it with its own error
+    }
+    if (typeof iat !== 'number' || iat <= Math.floor(Date.now() / 1000) + toleranceSeconds) return next();
+    const error = 'invalid_dpop_proof';
+    const description = 'DPoP proof iat is in the future';
+    // The userinfo endpoint is a resource: its errors go in WWW-Authenticate (RFC 9449 §7.1).
+    if (ctx.path === new URL(provider.urlFor('userinfo')).pathname) {
+      ctx.status = 401;
+      ctx.set('WWW-Authenticate', `DPoP error="${error}", error_description="${description}", algs="ES256 PS256 Ed25519 EdDSA"`);
+    } else {
+      ctx.status = 400;
+    }
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { error, error_description: description };
+  });
 }
 
 // Discovery and the JWKS are public documents; every other endpoint is for agencies' servers.

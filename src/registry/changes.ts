@@ -1,6 +1,7 @@
 // The audit events of registry changes: one per change to a citizen (created, record updated,
 // template replaced) and one per refused enrollment, naming who did it. Imports audit/ and types.
 import type { Knex } from 'knex';
+import type { AuditSecrets } from '../audit/chain.ts';
 import { createAudit, type Audit, type AuditEvent } from '../audit/log.ts';
 import type { Change, Clock, Queryable, RecordField } from './citizens.ts';
 
@@ -38,9 +39,10 @@ export interface EnrollmentChanges {
 /**
  * The audit writer on this connection or transaction: given the enrollment's transaction, the
  * event commits or rolls back with the change (PostgreSQL: the chain's lock is held until then).
+ * `secrets`: the audit keys (config.secrets; default the development ones).
  */
-export function registryAudit(db: Queryable, clock: Clock): Audit {
-  return createAudit(db as Knex, clock);
+export function registryAudit(db: Queryable, clock: Clock, secrets?: AuditSecrets): Audit {
+  return createAudit(db as Knex, clock, secrets);
 }
 
 const context = (by: RegistryActor) => ({ ip: by.ip, userAgent: by.userAgent });

@@ -2,6 +2,7 @@
 // then write record, sealed template and audit events in one transaction. Create-only unless the
 // caller (the operator CLI) asks to replace. Must not import koa or oidc-provider.
 import type { Knex } from 'knex';
+import type { AuditSecrets } from '../audit/chain.ts';
 import type { FaceAnalyzer } from '../biometrics/pool.ts';
 import { AppError, isAppError } from '../shared/errors.ts';
 import type { Sealer } from '../shared/sealed.ts';
@@ -17,6 +18,8 @@ export interface EnrollDeps {
   analyzer: Pick<FaceAnalyzer, 'analyze'>;
   sealer: Sealer;
   clock: Clock;
+  /** The audit keys that MAC the enrollment's events (config.secrets); default the development ones. */
+  auditSecrets?: AuditSecrets;
 }
 
 export interface EnrollResult {
@@ -51,13 +54,13 @@ export interface EnrollOptions {
  * `replace`, idempotent: the same input again is 'unchanged' and writes no event.
  */
 export async function enrollCitizen(deps: EnrollDeps, input: CitizenInput, photo: Uint8Array, options: EnrollOptions = {}): Promise<EnrollResult> {
-  const { db, analyzer, sealer, clock } = deps;
+  const { db, analyzer, sealer, clock, auditSecrets } = deps;
   const by = options.by ?? unnamedActor;
   const replace = options.replace === true;
   const valid = parseCitizenInput(input, clock);
   const refuse = async (): Promise<never> => {
     const existing = await findCitizenByNationalId(db, valid.nationalId);
-    await auditRefusal(registryAudit(db, clock), by, existing?.id ?? null);
+    await auditRefusal(registryAudit(db, clock, auditSecrets), by, existing?.id ?? null);
     throw new AppError('citizen_exists', 'this national ID is already in the registry: an enrollment only creates citizens');
   };
   // Checked again in the transaction (insertCitizen), for a concurrent enrollment of the same ID.
@@ -76,7 +79,7 @@ export async function enrollCitizen(deps: EnrollDeps, input: CitizenInput, photo
         ? await upsertCitizen(trx, valid, clock)
         : { citizen: await insertCitizen(trx, valid, clock), change: 'created' as const, fields: [] };
       const templateChange = await saveTemplate(trx, sealer, citizen.id, templateModelId, embedding, quality, clock());
-      await auditEnrollment(registryAudit(trx, clock), by, { citizenId: citizen.id, citizenChange, fields, templateChange, modelId: templateModelId });
+      await auditEnrollment(registryAudit(trx, clock, auditSecrets), by, { citizenId: citizen.id, citizenChange, fields, templateChange, modelId: templateModelId });
       const change: Change = citizenChange === 'created' ? 'created'
         : citizenChange === 'updated' || templateChange !== 'unchanged' ? 'updated' : 'unchanged';
       return { citizen, change, templateChange, templateModelId, quality };

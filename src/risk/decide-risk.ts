@@ -14,9 +14,15 @@ export type RiskReason =
 export type RiskInput = {
   now: number;
   lock?: Lock;
-  /** Consecutive failures on the claimed ID and failures from the client IP in the last hour. */
+  /** Consecutive failures on the claimed ID (from all networks) and from the client IP in the last hour. */
   idFailures: number;
   ipFailures: number;
+  /**
+   * The ID's failures across networks reached the per-network lockout limit (lockout.maxFailures):
+   * someone failed as often as locks a network, here or elsewhere. Every network then gets the
+   * challenge, whatever stepUpAfterIdFailures says, until a success or the ID is locked everywhere.
+   */
+  pastNetworkLimit?: boolean;
   novelty?: Novelty;
   /** score − threshold of the checks that passed (submission only). */
   margins?: { match?: number; liveness?: number };
@@ -34,7 +40,7 @@ export function decideRisk(input: RiskInput, rules: RiskRules): RiskDecision {
   if (deny.length) return { action: 'deny', reasons: deny };
 
   const stepUp: RiskReason[] = [];
-  if (input.idFailures >= rules.stepUpAfterIdFailures) stepUp.push('recent_id_failures');
+  if (input.idFailures >= rules.stepUpAfterIdFailures || input.pastNetworkLimit) stepUp.push('recent_id_failures');
   if (input.ipFailures >= rules.stepUpAfterIpFailures) stepUp.push('recent_ip_failures');
   for (const f of input.flags) if ((rules.stepUpFlags as readonly string[]).includes(f) && !stepUp.includes(f)) stepUp.push(f);
   // A place and a browser both new for her: the challenge if so configured, else wider margins.

@@ -25,7 +25,26 @@ export type AppDeps = {
   proxyHops: number;
   /** The capture streams' origin (ws:// or wss:// of the issuer), allowed in connect-src: older browsers do not count a WebSocket as 'self'. */
   streamOrigin?: string;
+  /**
+   * In production: the issuer's https origin. A request that did not come over https (directly, or
+   * per X-Forwarded-Proto with trustProxy) is sent there (GET, HEAD) or refused (https_required),
+   * before anything can set a cookie; the probes (/healthz, /readyz, /metrics) stay on plain http.
+   */
+  httpsOrigin?: string;
 };
+
+/** Endpoints an orchestrator or scraper calls inside the network, over plain http; they set no cookie. */
+const probePaths = new Set(['/healthz', '/readyz', '/metrics']);
+
+/** Plain-http requests in production: GET and HEAD redirected to the https origin, the rest refused. */
+function httpsOnly(origin: string): Koa.Middleware {
+  return async (ctx, next) => {
+    if (ctx.secure || probePaths.has(ctx.path)) return next();
+    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') throw new AppError('https_required');
+    ctx.status = 308;
+    ctx.redirect(`${origin}${ctx.originalUrl}`);
+  };
+}
 
 /** Client errors are answered with their code; anything else is logged and hidden as internal_error. */
 function errorHandler(logger: Logger): Koa.Middleware {
@@ -80,7 +99,7 @@ function requestLog(logger: Logger, metrics: Metrics): Koa.Middleware {
   };
 }
 
-export function createApp({ provider, routers, logger, metrics, readiness, trustProxy, proxyHops, streamOrigin }: AppDeps): Koa {
+export function createApp({ provider, routers, logger, metrics, readiness, trustProxy, proxyHops, streamOrigin, httpsOrigin }: AppDeps): Koa {
   // koa reads every X-Forwarded-For entry by default and takes the leftmost, which the client
   // writes itself: only the rightmost proxyHops entries come from our proxies.
   const app = new Koa({ proxy: trustProxy, maxIpsCount: proxyHops });
@@ -98,6 +117,7 @@ export function createApp({ provider, routers, logger, metrics, readiness, trust
     },
     crossOriginEmbedderPolicy: false,
   }));
+  if (httpsOrigin) app.use(httpsOnly(httpsOrigin));
   app.use(async (ctx, next) => {
     if (ctx.path === '/healthz') {
       ctx.body = { status: 'ok' };

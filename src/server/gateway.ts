@@ -15,6 +15,7 @@ import { createStreamUpgrade } from '../capture/stream-route.ts';
 import { pruneFlows } from '../capture/store.ts';
 import { openDatabase, type Db } from '../db/knex.ts';
 import { migrateLatest } from '../db/migrate.ts';
+import { databaseReadiness } from '../db/readiness.ts';
 import { createDemoAgency } from '../demo/agency.ts';
 import { createDemoEnrollment } from '../demo/enroll.ts';
 import { scopeClaims } from '../oidc/accounts.ts';
@@ -52,7 +53,7 @@ export async function createGateway(config: Readonly<Config>, options: GatewayOp
   const jwks = await loadSigningJwks(db, sealer);
   const analyzer = options.analyzer ?? await createEnginePool(config.biometrics);
   const metrics = createMetrics();
-  const audit = createAudit(db);
+  const audit = createAudit(db, Date.now, config.secrets);
   const provider = createProvider({ config, db, jwks });
   provider.on('server_error', (_ctx, err) => logger.error({ err }, 'provider server_error'));
   auditProviderEvents(provider, audit, { scopeClaims, onError: (err, type) => logger.error({ err, type }, 'audit write failed') });
@@ -66,17 +67,18 @@ export async function createGateway(config: Readonly<Config>, options: GatewayOp
   const csrf = createCsrf(config.secrets.csrfSecret);
   const routers = [createInteractionRouter({ provider, capture, csrf, config, audit })];
   if (config.demo.enabled) {
-    routers.push(createDemoEnrollment({ db, analyzer, sealer, csrf, maxBytes: config.biometrics.image.maxBytes }));
+    routers.push(createDemoEnrollment({ db, analyzer, sealer, csrf, maxBytes: config.biometrics.image.maxBytes, auditSecrets: config.secrets }));
     routers.push(await createDemoAgency({ db, issuer: config.server.issuer }));
   }
   let closing = false;
   const app = createApp({
     provider, routers, logger, metrics, trustProxy: config.server.trustProxy, proxyHops: config.server.proxyHops,
     streamOrigin: new URL(config.server.issuer).origin.replace(/^http/, 'ws'),
+    ...(config.env === 'production' ? { httpsOrigin: new URL(config.server.issuer).origin } : {}),
     readiness: {
       shutdown: async () => { if (closing) throw new Error('shutting down'); },
-      // The schema was migrated at start; readiness only asks whether the database answers.
-      database: async () => { await db.raw('select 1'); },
+      // The schema was migrated at start: the database must take a write (and SQLite's volume have room).
+      ...databaseReadiness(db, config.database),
       // A worker answering a tiny request with a client error means the pipeline is up.
       models: async () => { await analyzer.analyze(new Uint8Array(0)).catch((e: { status?: number }) => { if (!(Number(e.status) < 500)) throw e; }); },
       // With REDIS_URL the attempt limits live there: without Redis no capture can be checked.

@@ -25,7 +25,7 @@ export function createMetrics() {
     labelNames: ['stage', 'action', 'reason'], registers: [registry],
   });
   const lockouts = new Counter({
-    name: 'facegate_lockouts_total', help: 'Lockouts set, by scope (id) and reason', labelNames: ['scope', 'reason'], registers: [registry],
+    name: 'facegate_lockouts_total', help: 'Lockouts set, by scope (id_network: the ID from one network; id: the ID everywhere) and reason', labelNames: ['scope', 'reason'], registers: [registry],
   });
   const signals = new Counter({
     name: 'facegate_risk_signals_total', help: 'Replay detections (replayed_frame, duplicate_frame) and injection flags (fast_frames, editing_software, timestamp_outside_session)',

@@ -50,6 +50,7 @@ export const errorCatalogue = {
   invalid_client_metadata: { status: 400, expose: true, message: 'The agency registration is not valid.' },
   client_exists: { status: 409, expose: true, message: 'An agency with this client_id is already registered.' },
   level_unavailable: { status: 403, expose: true, message: 'This service asks for a level of verification that cannot be completed here.' },
+  https_required: { status: 403, expose: true, message: 'This service is only available over https. Use its https address.' },
   not_ready: { status: 503, expose: true, message: 'The service is starting or unavailable. Try again shortly.' },
   model_missing: { status: 500, expose: false, message: 'A face model file is missing.' },
   model_mismatch: { status: 500, expose: false, message: 'A face model file does not match its pinned checksum.' },

@@ -27,6 +27,8 @@ describeWithData('sign-in end to end', () => {
   const nationalId = 'LM19610804';
   /** Another person's ID: the live citizen claiming it is an impostor. */
   const otherId = 'OB19610804';
+  /** Where the pension office has the citizen sent after logout. */
+  const loggedOut = 'https://agency.example/logged-out';
 
   beforeAll(async () => {
     // Shorter prompt delays and look-straight step than the defaults: the same protocol, quicker.
@@ -35,7 +37,9 @@ describeWithData('sign-in end to end', () => {
     await gw.enroll(otherId, face('obama', 'obama_1.jpg'));
     const pensionKeys = await createAgencyKeys('pension-office');
     const taxKeys = await createAgencyKeys('tax-office', 'https://tax.example/callback');
-    await gw.registerAgency({ clientId: pensionKeys.clientId, jwks: pensionKeys.jwks, scopes: ['openid', 'profile', 'national_id'] });
+    await gw.registerAgency({
+      clientId: pensionKeys.clientId, jwks: pensionKeys.jwks, scopes: ['openid', 'profile', 'national_id'], postLogoutRedirectUris: [loggedOut],
+    });
     await gw.registerAgency({ clientId: taxKeys.clientId, jwks: taxKeys.jwks, scopes: ['openid', 'profile'], redirectUri: taxKeys.redirectUri });
     // City services registered in the pension office's sector: the two share their `sub`.
     const cityKeys = await createAgencyKeys('city-services', 'https://city.example/callback');
@@ -131,14 +135,21 @@ describeWithData('sign-in end to end', () => {
     await client.tokenRevocation(pension.config, tokens.access_token);
     expect(await client.tokenIntrospection(pension.config, tokens.access_token)).toMatchObject({ active: false });
 
-    const logout = await s.browser.request(client.buildEndSessionUrl(pension.config, { id_token_hint: tokens.id_token! }).href);
+    // RP-initiated logout back to the agency's registered page, with its state.
+    const logout = await s.browser.request(client.buildEndSessionUrl(pension.config, {
+      id_token_hint: tokens.id_token!, post_logout_redirect_uri: loggedOut, state: 'bye-1',
+    }).href);
     expect(logout.status).toBe(200);
     const action = /<form[^>]*action="([^"]+)"/.exec(logout.body)![1];
     const xsrf = /name="xsrf" value="([^"]+)"/.exec(logout.body)![1];
     const done = await s.browser.request(new URL(action, gw.issuer).href, {
       method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ xsrf, logout: 'yes' }),
     });
-    expect(done.status).toBeLessThan(400);
+    expect(done.status).toBe(303);
+    expect(done.location).toBe(`${loggedOut}?state=bye-1`);
+    // A post-logout URI the agency did not register is refused.
+    const stray = await s.browser.request(client.buildEndSessionUrl(pension.config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'https://evil.example/' }).href);
+    expect(stray.status).toBe(400);
     const after = await startSignIn(pension, { browser: s.browser });
     expect(await interactionJson(after, after.landed.url)).toMatchObject({ prompt: 'login' });
   }, 90_000);

@@ -4,14 +4,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { Config } from '../../config/schema.ts';
-import { openDatabase, type Db } from '../../src/db/knex.ts';
+import { openDatabase, type DatabaseConnection, type Db } from '../../src/db/knex.ts';
 import { migrateLatest } from '../../src/db/migrate.ts';
 
 export const testDatabaseUrl = process.env.FACEGATE_TEST_DATABASE_URL;
 export const onPostgres = Boolean(testDatabaseUrl);
 
-export type TestDatabase = { db: Db; database: Config['database']; close: () => Promise<void> };
+export type TestDatabase = { db: Db; database: DatabaseConnection; close: () => Promise<void> };
 
 /** Opens and migrates an isolated database; `close()` drops it. */
 export async function openTestDatabase(): Promise<TestDatabase> {

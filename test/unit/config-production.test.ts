@@ -22,6 +22,8 @@ const freshProduction = (): Env => ({
   FACEGATE_DPOP_NONCE_SECRET: key32(),
   FACEGATE_PAIRWISE_SALT: longSecret(),
   FACEGATE_CSRF_SECRET: longSecret(),
+  FACEGATE_AUDIT_KEYS: `a2026:${key32()}`,
+  FACEGATE_AUDIT_KEY_ID: 'a2026',
 });
 
 /**
@@ -48,7 +50,7 @@ describe('loadConfig in production', () => {
   it('refuses the development secrets with invalid_config naming each of them', () => {
     const err = errorOf(() => loadConfig({ NODE_ENV: 'production', FACEGATE_ISSUER: 'https://id.gov.example' }));
     expect(err.code).toBe('invalid_config');
-    for (const name of ['cookieKeys', 'dataKeys', 'dpopNonceSecret', 'pairwiseSalt', 'csrfSecret']) {
+    for (const name of ['cookieKeys', 'dataKeys', 'dpopNonceSecret', 'pairwiseSalt', 'csrfSecret', 'auditKeys']) {
       expect(err.message).toContain(`secrets.${name}`);
     }
   });

@@ -168,6 +168,7 @@ export const en = {
     invalid_citizen: 'Some details are not valid. Check them and try again.',
     citizen_exists: 'This ID number is already enrolled. Enrolling cannot change the details or the face of someone already enrolled: sign in with it, or use another ID number.',
     level_unavailable: 'This service asks for a level of verification that cannot be completed here.',
+    https_required: 'This service is only available over https. Use its https address.',
     not_ready: 'The service is starting or unavailable. Try again shortly.',
     body_too_large: 'Too much was sent at once.',
     invalid_input: 'The request was not accepted. Reload the page and try again.',

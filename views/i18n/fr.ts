@@ -165,6 +165,7 @@ export const fr: Messages = {
     invalid_citizen: 'Certaines informations ne sont pas valides. Vérifiez-les et réessayez.',
     citizen_exists: 'Ce numéro est déjà inscrit. Une inscription ne peut pas modifier les informations ni le visage d’une personne déjà inscrite : connectez-vous avec ce numéro, ou choisissez-en un autre.',
     level_unavailable: 'Ce service demande un niveau de vérification qui ne peut pas être atteint ici.',
+    https_required: 'Ce service n\'est accessible qu\'en https. Utilisez son adresse https.',
     not_ready: 'Le service démarre ou est indisponible. Réessayez dans un instant.',
     body_too_large: 'Trop de données ont été envoyées à la fois.',
     invalid_input: 'La demande n’a pas été acceptée. Rechargez la page et réessayez.',

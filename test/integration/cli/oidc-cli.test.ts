@@ -111,6 +111,21 @@ describe('facegate clients', () => {
     expect(json(r.stdout).error.code).toBe('invalid_client_metadata');
   });
 
+  it('clients add registers where the agency may send the citizen after logout', async () => {
+    const r = await run('clients', 'add', '--client-id', 'logout-office', '--name', 'Logout', '--redirect-uri', 'https://logout.example/cb',
+      '--post-logout-redirect-uri', 'https://logout.example/bye', '--post-logout-redirect-uri', 'https://logout.example/bye?lang=fr',
+      '--jwks', writeJwks('logout.jwks.json', [ecJwk()]), '--json');
+    expect(r.code).toBe(0);
+    expect(json(r.stdout).post_logout_redirect_uris).toEqual(['https://logout.example/bye', 'https://logout.example/bye?lang=fr']);
+  });
+
+  it('clients add refuses a plain-http post-logout redirect URI with invalid_client_metadata', async () => {
+    const r = await run('clients', 'add', '--client-id', 'plain-office', '--name', 'Plain', '--redirect-uri', 'https://plain.example/cb',
+      '--post-logout-redirect-uri', 'http://plain.example/bye', '--jwks', writeJwks('plain.jwks.json', [ecJwk()]), '--json');
+    expect(r.code).not.toBe(0);
+    expect(json(r.stdout).error).toMatchObject({ code: 'invalid_client_metadata', message: expect.stringContaining('postLogoutRedirectUris') });
+  });
+
   it('clients add refuses a missing JWKS file with file_not_found', async () => {
     const r = await run('clients', 'add', '--client-id', 'lost-office', '--name', 'Lost', '--redirect-uri', 'https://lost.example/cb',
       '--jwks', join(dir, 'no-such.jwks.json'), '--json');
@@ -118,11 +133,11 @@ describe('facegate clients', () => {
     expect(json(r.stdout).error.code).toBe('file_not_found');
   });
 
-  it('clients list lists the registered agency only', async () => {
+  it('clients list lists the registered agencies only', async () => {
     const r = await run('clients', 'list', '--json');
     expect(r.code).toBe(0);
     const all = json(r.stdout) as Array<{ client_id: string }>;
-    expect(all.map((c) => c.client_id)).toEqual(['tax-office']);
-    expect(all[0]).toMatchObject({ client_name: 'Tax office', scope: 'openid profile' });
+    expect(all.map((c) => c.client_id)).toEqual(['logout-office', 'tax-office']);
+    expect(all[1]).toMatchObject({ client_name: 'Tax office', scope: 'openid profile' });
   });
 });

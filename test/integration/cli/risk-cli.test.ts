@@ -27,11 +27,11 @@ const json = lastJson as (s: string) => any;
 const run = (...args: string[]) => cliRunner(env)(...args);
 const keys = () => createRiskKeys(config.secrets.pairwiseSalt);
 
-/** `maxFailures` failed verifications on the ID, as the capture service settles them: one lockout. */
+/** `maxFailures` failed verifications on the ID from one network (192.0.2.0/24), as the capture service settles them: one lockout there. */
 async function lockOut(l: AttemptLimits, nationalId: string): Promise<number> {
   let retryAt = 0;
   for (let i = 0; i < config.risk.lockout.maxFailures; i++) {
-    const lock = await l.settle(await l.reserve(keys().id(nationalId), keys().ip(`192.0.2.${i}`)), 'failure');
+    const lock = await l.settle(await l.reserve(keys().id(nationalId), keys().ip(`192.0.2.${i}`), keys().network(`192.0.2.${i}`)), 'failure');
     if (lock) retryAt = lock.retryAt;
   }
   return retryAt;
@@ -59,35 +59,36 @@ describe('facegate risk', () => {
     const r = await run('risk', 'status', '--national-id', 'ab-123 456', '--json');
     expect(r.code).toBe(0);
     const s = json(r.stdout);
-    expect(s).toMatchObject({ nationalId: CITIZEN, registered: true, locked: true, lock: { reason: 'lockout' }, failures: 0, lockouts: 1, retries: 0 });
+    // Locked on that network only; the failures count on towards the ID-wide limit.
+    expect(s).toMatchObject({ nationalId: CITIZEN, registered: true, locked: true, lock: { scope: 'id_network', reason: 'lockout' }, failures: config.risk.lockout.maxFailures, lockouts: 0, lockedNetworks: 1, networkLockouts: 1, retries: 0 });
     expect(Math.abs(Date.parse(s.lock.until) - retryAt)).toBeLessThan(5000);
     const text = await run('risk', 'status', '--national-id', CITIZEN);
-    expect(text.stdout).toMatch(/^national ID AB123456: in the registry\nlocked until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \(lockout\)\n/);
+    expect(text.stdout).toMatch(/^national ID AB123456: in the registry\nlocked on 1 network until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \(lockout\); not locked elsewhere, where the active challenge is required\n/);
     expect(text.stdout).not.toMatch(/Ada|Lovelace|1990/);
   });
 
   it('status counts the failures of the current window', async () => {
-    await limits.settle(await limits.reserve(keys().id(UNKNOWN), keys().ip('192.0.2.9')), 'failure');
+    await limits.settle(await limits.reserve(keys().id(UNKNOWN), keys().ip('192.0.2.9'), keys().network('192.0.2.9')), 'failure');
     const r = await run('risk', 'status', '--national-id', UNKNOWN, '--json');
     expect(r.code).toBe(0);
-    expect(json(r.stdout)).toEqual({ nationalId: UNKNOWN, registered: false, locked: false, lock: null, failures: 1, lockouts: 0, retries: 0 });
+    expect(json(r.stdout)).toEqual({ nationalId: UNKNOWN, registered: false, locked: false, lock: null, failures: 1, lockouts: 0, retries: 0, lockedNetworks: 0, networkLockouts: 0 });
   });
 
   it('reset lifts the lock and the lockout history: the next lockout has the base length again', async () => {
     const r = await run('risk', 'reset', '--national-id', CITIZEN, '--reason', 'identity checked at the desk', '--operator', 'alice', '--json');
     expect(r.code).toBe(0);
-    expect(json(r.stdout)).toMatchObject({ nationalId: CITIZEN, operator: 'alice', cleared: { lock: { reason: 'lockout' }, failures: 0, lockouts: 1 } });
-    expect(json((await run('risk', 'status', '--national-id', CITIZEN, '--json')).stdout)).toMatchObject({ locked: false, lock: null, failures: 0, lockouts: 0 });
+    expect(json(r.stdout)).toMatchObject({ nationalId: CITIZEN, operator: 'alice', cleared: { lock: { reason: 'lockout' }, lockedNetworks: 1, failures: config.risk.lockout.maxFailures, lockouts: 0, networkLockouts: 1 } });
+    expect(json((await run('risk', 'status', '--national-id', CITIZEN, '--json')).stdout)).toMatchObject({ locked: false, lock: null, failures: 0, lockouts: 0, lockedNetworks: 0, networkLockouts: 0 });
     const retryAt = await lockOut(limits, CITIZEN);
     expect(Math.abs(retryAt - Date.now() - config.risk.lockout.baseSeconds * 1000)).toBeLessThan(5000);
-    expect(await limits.lockouts(keys().id(CITIZEN))).toBe(1);
+    expect(await limits.lockouts(keys().id(CITIZEN), keys().network('192.0.2.0'))).toBe(1);
   });
 
   it('reset writes risk.reset with the operator, the reason and the citizen internal id, never the national ID', async () => {
     const [e] = await resetEvents();
     expect(e).toMatchObject({
       outcome: 'info', citizen_id: citizenId,
-      details: { operator: 'alice', reason: 'identity checked at the desk', idKey: keys().id(CITIZEN), cleared: { lockouts: 1 } },
+      details: { operator: 'alice', reason: 'identity checked at the desk', idKey: keys().id(CITIZEN), cleared: { networkLockouts: 1 } },
     });
     expect(JSON.stringify(e)).not.toContain(CITIZEN);
     expect(json((await run('audit', 'verify', '--json')).stdout)).toMatchObject({ ok: true });
@@ -158,8 +159,8 @@ describeRedis('facegate risk with REDIS_URL', () => {
     const id = 'RD1234567';
     await lockOut(createAttemptLimits(t.db, config, redis), id);
     const cli = (...args: string[]) => cliRunner({ ...env, REDIS_URL: url })('risk', ...args, '--national-id', id, '--json');
-    expect(json((await cli('status')).stdout)).toMatchObject({ locked: true, lockouts: 1 });
+    expect(json((await cli('status')).stdout)).toMatchObject({ locked: true, lockedNetworks: 1, networkLockouts: 1 });
     expect((await cli('reset', '--reason', 'desk')).code).toBe(0);
-    expect(json((await cli('status')).stdout)).toMatchObject({ locked: false, lockouts: 0, failures: 0 });
+    expect(json((await cli('status')).stdout)).toMatchObject({ locked: false, lockedNetworks: 0, networkLockouts: 0, failures: 0 });
   });
 });

@@ -153,7 +153,8 @@ describeWithData('risk control over HTTP, two instances', () => {
     expect(b.submit.json).toMatchObject({ status: 'rejected', feedback: [{ code: 'not_verified' }] });
     const metrics = await (await fetch(`${gw.issuer}/metrics`)).text();
     expect(metrics).toMatch(/facegate_risk_signals_total\{signal="replayed_frame"\} 1/);
-    expect(metrics).toMatch(/facegate_lockouts_total\{scope="id",reason="lockout"\} 1/);
+    // The lockout of the first test: the ID from the test client's network (127.0.0.0/24).
+    expect(metrics).toMatch(/facegate_lockouts_total\{scope="id_network",reason="lockout"\} 1/);
     expect(metrics).toMatch(/facegate_risk_decisions_total\{stage="submit",action="deny",reason="replayed_frame"\} 1/);
     expect(metrics).toMatch(/facegate_verification_duration_seconds_count\{result="failure"\} [1-9]/);
   }, 90_000);

@@ -57,12 +57,12 @@ describeRedis('attempt limits on Redis', () => {
     const { maxFailures, baseSeconds } = config.risk.lockout;
     let lock;
     for (let i = 0; i < maxFailures; i++) {
-      expect((await b.status('id-key', 'ip-key')).lock).toBeUndefined();
-      lock = await a.settle(await a.reserve('id-key', 'ip-key'), 'failure');
+      expect((await b.status('id-key', 'ip-key', 'net-key')).lock).toBeUndefined();
+      lock = await a.settle(await a.reserve('id-key', 'ip-key', 'net-key'), 'failure');
     }
-    expect(lock).toMatchObject({ scope: 'id', reason: 'lockout' });
-    const seen = await b.status('id-key', 'ip-key');
-    expect(seen.lock).toMatchObject({ scope: 'id', reason: 'lockout' });
+    expect(lock).toMatchObject({ scope: 'id_network', reason: 'lockout' });
+    const seen = await b.status('id-key', 'ip-key', 'net-key');
+    expect(seen.lock).toMatchObject({ scope: 'id_network', reason: 'lockout' });
     expect(seen.lock!.retryAt).toBeGreaterThan(Date.now() + baseSeconds * 1000 - 60_000);
     expect(seen.ipFailures).toBe(maxFailures);
     expect(await database.db('risk_limits').count({ n: '*' }).first()).toMatchObject({ n: 0 });
@@ -73,10 +73,10 @@ describeRedis('attempt limits on Redis', () => {
     const r = new Redis(url);
     clients.push(r);
     const limits = createAttemptLimits(database.db, config, r);
-    await limits.settle(await limits.reserve('id-2', 'ip-2'), 'failure');
-    await limits.settle(await limits.reserve('id-2', 'ip-2'), 'retry');
-    expect((await limits.status('id-2', 'ip-2')).idFailures).toBe(1);
-    await limits.settle(await limits.reserve('id-2', 'ip-2'), 'success');
-    expect((await limits.status('id-2', 'ip-2')).idFailures).toBe(0);
+    await limits.settle(await limits.reserve('id-2', 'ip-2', 'net-2'), 'failure');
+    await limits.settle(await limits.reserve('id-2', 'ip-2', 'net-2'), 'retry');
+    expect((await limits.status('id-2', 'ip-2', 'net-2')).idFailures).toBe(1);
+    await limits.settle(await limits.reserve('id-2', 'ip-2', 'net-2'), 'success');
+    expect((await limits.status('id-2', 'ip-2', 'net-2')).idFailures).toBe(0);
   });
 });

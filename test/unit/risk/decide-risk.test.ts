@@ -33,6 +33,13 @@ describe('decideRisk', () => {
     expect(decideRisk({ ...calm, ipFailures: rules.stepUpAfterIpFailures }, rules)).toEqual({ action: 'step_up', reasons: ['recent_ip_failures'] });
   });
 
+  it('steps up past the per-network lockout limit whatever stepUpAfterIdFailures says (the ID locked on some network is not locked here)', () => {
+    const lax = { ...rules, stepUpAfterIdFailures: 50 };
+    expect(decideRisk({ ...calm, idFailures: 5 }, lax).action).toBe('allow');
+    expect(decideRisk({ ...calm, idFailures: 5, pastNetworkLimit: true }, lax)).toEqual({ action: 'step_up', reasons: ['recent_id_failures'] });
+    expect(decideRisk({ ...calm, idFailures: 5, pastNetworkLimit: true, challenged: true }, lax)).toEqual({ action: 'allow', reasons: ['recent_id_failures', 'challenge_done'] });
+  });
+
   it('steps up on injection flags', () => {
     for (const flag of ['fast_frames', 'editing_software', 'timestamp_outside_session'] as const) {
       expect(decideRisk({ ...calm, flags: [flag] }, rules)).toEqual({ action: 'step_up', reasons: [flag] });

@@ -9,6 +9,7 @@ const key32 = () => randomBytes(32).toString('base64');
 const fresh = () => ({
   FACEGATE_COOKIE_KEYS: randomBytes(32).toString('hex'), FACEGATE_DATA_KEYS: `k1:${key32()}`, FACEGATE_DATA_KEY_ID: 'k1',
   FACEGATE_DPOP_NONCE_SECRET: key32(), FACEGATE_PAIRWISE_SALT: randomBytes(32).toString('hex'), FACEGATE_CSRF_SECRET: randomBytes(32).toString('hex'),
+  FACEGATE_AUDIT_KEYS: `a1:${key32()}`, FACEGATE_AUDIT_KEY_ID: 'a1',
 });
 
 describe('startLine', () => {
