@@ -147,7 +147,7 @@ function liveCapture(socket: StreamSocket, ctx: StreamContext, deps: StreamDeps,
     neutralSince = clock();
     send({ type: 'ready', steps: actions.length, maxFrames: s.maxFrames, minIntervalMs: s.minIntervalMs, maxFrameBytes: s.maxFrameBytes, deadlineMs: s.deadlineMs });
     send({ type: 'prompt', step: 0, steps: actions.length, action: 'look_straight' });
-    later(() => finish(), s.deadlineMs);
+    later(() => void finish(), s.deadlineMs);
     later(() => advance(), s.neutralMs);
   }
 
@@ -179,9 +179,9 @@ function liveCapture(socket: StreamSocket, ctx: StreamContext, deps: StreamDeps,
     // Analysed on the worker pool now; the decision awaits the same promise.
     const analysis = analyzer.analyze(jpeg, { grade: 'capture' });
     analyses.push(analysis);
-    analysis.then((a) => { analysed[i] = a; advance(); }, () => { analysed[i] = null; advance(); });
+    void analysis.then((a) => { analysed[i] = a; advance(); }, () => { analysed[i] = null; advance(); });
     send({ type: 'ack', seq, received: frames.length });
-    if (frames.length >= s.maxFrames) return finish();
+    if (frames.length >= s.maxFrames) return void finish();
     advance();
   }
 
@@ -202,7 +202,7 @@ function liveCapture(socket: StreamSocket, ctx: StreamContext, deps: StreamDeps,
       const base = neutralFrame();
       if (base < 0) return hint();
       if (now - neutralSince < s.neutralMs || frames.length < Math.max(s.neutralFrames, actions.length ? 0 : minFrames)) return;
-      if (!actions.length) return finish();
+      if (!actions.length) return void finish();
       return pause();
     }
     if (phase !== 'step') return;
@@ -215,8 +215,8 @@ function liveCapture(socket: StreamSocket, ctx: StreamContext, deps: StreamDeps,
       if (arrivals[i] <= prompts[k] || !a?.face || !base) continue;
       if (performs(actions[k], a as Frames[number], base, ch)) { seen = i; break; }
     }
-    if (seen >= 0 && frames.length - 1 - seen >= s.settleFrames) return k + 1 < actions.length ? pause() : finish();
-    if (now - prompts[k] > ch.actionWindowMs) return finish();
+    if (seen >= 0 && frames.length - 1 - seen >= s.settleFrames) return k + 1 < actions.length ? pause() : void finish();
+    if (now - prompts[k] > ch.actionWindowMs) return void finish();
   }
 
   /** Live guidance while no frame passes the quality gate yet (the first look straight). */
