@@ -46,8 +46,8 @@ function toPayload(row: PayloadRow | undefined, now: number): AdapterPayload | u
 /** Deletes the grant's tokens and codes, and (unlike revokeByGrantId) the Grant itself. */
 async function revokeGrant(db: Db, grantId: string): Promise<void> {
   await db(table)
-    .where((q) => q.where('grant_id', grantId).whereIn('type', [...grantable]))
-    .orWhere((q) => q.where({ type: 'Grant', id: grantId }))
+    .where((q) => { q.where('grant_id', grantId).whereIn('type', [...grantable]); })
+    .orWhere((q) => { q.where({ type: 'Grant', id: grantId }); })
     .delete();
 }
 

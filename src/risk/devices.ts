@@ -14,7 +14,7 @@ export type Novelty = { newNetwork: boolean; newAgent: boolean };
 export async function deviceNovelty(db: Db, citizenId: string | null, keys: DeviceKeys, since: number): Promise<Novelty> {
   const rows = await db('citizen_devices').select('network', 'agent')
     .where({ citizen_id: citizenId ?? randomUUID() }).andWhere('last_seen', '>=', since)
-    .andWhere((q) => q.where({ network: keys.network }).orWhere({ agent: keys.agent }));
+    .andWhere((q) => { q.where({ network: keys.network }).orWhere({ agent: keys.agent }); });
   return { newNetwork: !rows.some((r) => r.network === keys.network), newAgent: !rows.some((r) => r.agent === keys.agent) };
 }
 
