@@ -463,7 +463,8 @@ async function startBareProvider(keys: Awaited<ReturnType<typeof createAgencyKey
     ctx.status = 303;
     ctx.redirect(to);
   });
-  server.on('request', provider.callback());
+  const handle = provider.callback();
+  server.on('request', (req, res) => void handle(req, res));
   return {
     issuer,
     async close() {

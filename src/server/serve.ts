@@ -8,7 +8,9 @@ import { startLine, startUrls } from './start-line.ts';
 
 export async function serve(config: Readonly<Config>, logger: Logger): Promise<void> {
   const gateway = await createGateway(config, { logger });
-  const server = createServer(gateway.app.callback());
+  // koa's handler settles every request itself (errors included): its promise needs no one.
+  const handle = gateway.app.callback();
+  const server = createServer((req, res) => void handle(req, res));
   server.on('upgrade', gateway.upgrade);
   server.headersTimeout = 30_000;
   server.requestTimeout = 60_000;

@@ -30,7 +30,8 @@ export async function startTestGateway(overrides: Record<string, unknown> = {}):
   });
   const analyzer = await createEnginePool(config.biometrics, 2);
   const gateway = await createGateway(config, { logger: pino({ level: 'silent' }), db: database.db, analyzer });
-  server.on('request', gateway.app.callback());
+  const handle = gateway.app.callback();
+  server.on('request', (req, res) => void handle(req, res));
   server.on('upgrade', gateway.upgrade);
   const sealer = createSealer(config.secrets.dataKeys, config.secrets.dataKeyId);
   return {

@@ -43,7 +43,8 @@ describeWithData('risk control over HTTP, two instances', () => {
       server: { port: 0, issuer: gw.issuer, trustProxy: true, logLevel: 'silent' }, database: gw.database.database, demo: { enabled: false }, risk, capture,
     });
     gatewayB = await createGateway(configB, { logger: pino({ level: 'silent' }), db: dbB, analyzer: gw.gateway.analyzer });
-    serverB = createServer(gatewayB.app.callback());
+    const handleB = gatewayB.app.callback();
+    serverB = createServer((req, res) => void handleB(req, res));
     await new Promise<void>((resolve) => serverB.listen(0, '127.0.0.1', resolve));
     originB = `http://127.0.0.1:${(serverB.address() as AddressInfo).port}`;
   });
