@@ -68,7 +68,10 @@ export function agencyProfile(dpopNonceSecret: Buffer, clockTolerance = 15) {
       // RFC 7662 §4 / RFC 9700: a token is introspected only by the agency it was issued to; any
       // other caller learns nothing (active: false), not even that it exists.
       introspection: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
-      revocation: { enabled: true },
+      // RFC 7009: only the agency a token was issued to revokes it. Another agency's request is
+      // answered like one for an unknown token (200, nothing revoked): it learns nothing, not
+      // even that the token is valid (oidc-provider's default answers it with an error saying so).
+      revocation: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
       userinfo: { enabled: true },
       claimsParameter: { enabled: false },
       resourceIndicators: { enabled: false },
