@@ -63,6 +63,26 @@ export const defaults = {
         minEyesOpen: 0.5,
         maxSecondFaceRatio: 0.3,
       },
+      // The portrait of an identity document (docs/onboarding.md): printed small (ICAO 9303
+      // part 3: 32-45 mm high, so 20+ px between the eyes in a 600 px wide photo of a passport
+      // page), halftoned and laminated (softer, glare), with a ghost image beside it on many
+      // documents (not a second person). Measured on the shared specimens: docs/onboarding.md.
+      document: {
+        minInterEyePx: 12,
+        maxOutsideFraction: 0.05,
+        maxFaceHeightFraction: 1,
+        minSharpness: 10,
+        minBrightness: 50,
+        maxBrightness: 230,
+        maxDarkFraction: 0.35,
+        maxBrightFraction: 0.3,
+        maxLightImbalance: 0.35,
+        maxYawDeg: 25,
+        maxPitchDeg: 25,
+        maxRollDeg: 20,
+        minEyesOpen: 0.3,
+        maxSecondFaceRatio: 1,
+      },
     },
   },
 };

@@ -63,7 +63,22 @@ export const configSchema = z.object({
     }).prefault({}),
     defaultAcr: z.enum([acrSubstantial, acrHigh]).default(acrSubstantial).describe('Level used when an agency asks for none (and has no default_acr_values)'),
     clockToleranceSeconds: z.number().int().min(10).max(60).default(15).describe('How far an agency\'s clock may run ahead: a client assertion or DPoP proof whose iat or nbf is further in the future is refused (FAPI 2.0 SP 5.3.2.1-14: accept 10 s, refuse beyond 60 s); also the tolerance on their exp'),
+    backchannelLogout: z.object({
+      retryDelaysMs: z.array(z.number().int().min(0).max(3_600_000)).max(10).default([1000, 4000, 16_000]).describe('A logout token the agency did not accept (no 200/204 within 2.5 s) is sent again (a new token) after each of these delays in turn, in milliseconds; each failure is audited with its jti. Retries are kept in the instance\'s memory: a restart drops them (the trail shows the last failure)'),
+    }).prefault({}).describe('Logout tokens to agencies\' backchannel_logout_uri (docs/agencies.md#logout)'),
+    outbound: z.object({
+      allowPrivateNetworks: z.boolean().default(false).describe('Requests the gateway makes to agencies (their jwks_uri, CIBA pings, proof-of-life notification webhooks) may go to loopback, private and other special-use addresses. Off: refused, so a registered URL cannot make the gateway reach its own network (SSRF). On only when agencies are on an internal network (or in tests)'),
+      caFile: z.string().optional().describe('A PEM file of extra certificate authorities trusted for those requests (a government PKI), besides the system\'s'),
+    }).prefault({}).describe('Requests from the gateway to agencies'),
+    trustFramework: z.string().regex(/^[a-z0-9_.:-]{1,100}$/, 'must be 1 to 100 of a-z 0-9 _ . : -').default('eidas').describe('OpenID Connect for Identity Assurance trust_framework of verified_claims (and trust_frameworks_supported): set the identifier of your national framework; the default, eidas, is the specification\'s predefined value for the eIDAS regulation'),
+    registryName: z.string().trim().min(1).max(200).default('Citizen registry').describe('Name of the citizen registry in verified_claims evidence (record.source.name)'),
   }).prefault({}),
+  proof: z.object({
+    expirySeconds: z.number().int().min(30).default(600).describe('Lifetime of a proof-of-life request (CIBA auth_req_id and the citizen\'s link) when the agency sends no requested_expiry'),
+    maxExpirySeconds: z.number().int().min(30).default(7 * 86_400).describe('Longest lifetime an agency may ask for with requested_expiry (a link sent by letter needs days)'),
+    pollIntervalSeconds: z.number().int().min(1).max(60).default(5).describe('The CIBA polling interval (`interval` of the answer): a poll of a pending request sooner than this after the previous one (or the request) is answered slow_down, and the interval grows by 5 s for that request'),
+    notifyTimeoutMs: z.number().int().min(100).max(30_000).default(5000).describe('How long the agency\'s notification webhook has to accept a notice (2xx) before the backchannel request fails (temporarily_unavailable)'),
+  }).prefault({}).describe('Agency-initiated proof of life over CIBA (docs/agencies.md#proof-of-life)'),
   capture: z.object({
     ttlSeconds: z.number().int().min(30).max(600).default(300).describe('Lifetime of a capture session'),
     maxAttempts: z.number().int().min(1).max(10).default(3).describe('Verification attempts (no match or not live) per capture session before it is closed'),
@@ -190,6 +205,7 @@ export const configSchema = z.object({
     quality: z.object({
       capture: qualityGrade.describe('Thresholds for a sign-in capture'),
       enrollment: qualityGrade.describe('Stricter thresholds for a registry (reference) image'),
+      document: qualityGrade.describe('Thresholds for the portrait printed on an identity document (docs/onboarding.md): a print, softer and smaller than a capture; the ghost image beside it is not a second person'),
     }),
   }),
 });

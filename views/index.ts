@@ -17,3 +17,4 @@ export {
   type DemoHomeProps, type DemoResultProps, type DemoErrorProps,
 } from './demo.ts';
 export { renderEnroll, type EnrollProps } from './enroll.ts';
+export { renderProofStart, renderProofDone, renderProofOutbox, type ProofStartProps } from './proof.ts';

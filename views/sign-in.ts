@@ -14,6 +14,7 @@ import { describeLevel, labelClaims, type AssuranceLevel } from './claims.ts';
 import { html, safeUrl, type SafeHtml } from './html.ts';
 import { clientMessages, codeMessage, fill, messagesOf, type Lang } from './i18n/index.ts';
 import { renderLayout } from './layout.ts';
+import { renderBinding } from './proof.ts';
 
 /** A message for the citizen, with the stable code from the error catalogue. */
 export interface Feedback {
@@ -48,6 +49,13 @@ export interface SignInProps {
   nationalId?: string;
   /** The page language; English when absent. */
   lang?: Lang;
+  /**
+   * A proof of life (src/proof/): the agency's binding message is shown and no ID is asked (the
+   * agency's request named the citizen); the cancel button says "This was not me".
+   */
+  proof?: { bindingMessage: string };
+  /** The page's own GET address, for the language switch (default `/interaction/:uid`). */
+  languagePath?: string;
 }
 
 /** The status region's content: the feedback list, or nothing. */
@@ -76,14 +84,24 @@ function renderFallback(_acr: AssuranceLevel, clientName: string, lang: Lang): S
 
 /** Renders the complete sign-in page. */
 export function renderSignIn(props: SignInProps): string {
-  const { uid, clientName, acr, claims, csrf, endpoints, feedback = [], nationalId = '', lang = 'en' } = props;
+  const { uid, clientName, acr, claims, csrf, endpoints, feedback = [], nationalId = '', lang = 'en', proof } = props;
   const t = messagesOf(lang).signIn;
+  const p = messagesOf(lang).proof;
   const labels = labelClaims(claims.filter((name) => name !== 'auth_time'), lang); // as on the consent page
   const hasFeedback = feedback.length > 0;
   const [before, after] = t.asks.split('{client}');
+  const idField = html`
+      <div class="field">
+        <label for="nationalId">${t.idLabel}</label>
+        <p id="nationalId-hint" class="hint">${t.idHint}</p>
+        <input id="nationalId" name="nationalId" type="text" value="${nationalId}" autocomplete="off" inputmode="text"
+          autocapitalize="characters" spellcheck="false" required minlength="6" maxlength="20" pattern="[A-Za-z0-9]{6,20}"
+          title="${t.idTitle}" aria-describedby="nationalId-hint">
+      </div>`;
   const body = html`
-    <h1>${t.title}</h1>
-    <p class="lead">${before}<strong>${clientName}</strong>${after}</p>
+    <h1>${proof ? p.title : t.title}</h1>
+    ${proof ? html`<p class="lead">${fill(p.asks, { client: clientName })}</p>
+    ${renderBinding(clientName, proof.bindingMessage, lang)}` : html`<p class="lead">${before}<strong>${clientName}</strong>${after}</p>`}
     <p>${describeLevel(acr, lang)}</p>
     ${labels.length > 0 ? html`<p>${fill(t.asked, { client: clientName, list: labels.join('; ') })}</p>` : ''}
 
@@ -92,14 +110,7 @@ export function renderSignIn(props: SignInProps): string {
     <form id="sign-in-form" class="sign-in" method="post" action="${safeUrl(endpoints.verify)}" enctype="multipart/form-data" data-state="idle"
       data-interaction="${uid}" data-capture="${safeUrl(endpoints.capture)}" data-quality="${safeUrl(endpoints.quality)}" data-acr="${acr}">
       <input type="hidden" name="csrf" value="${csrf}">
-
-      <div class="field">
-        <label for="nationalId">${t.idLabel}</label>
-        <p id="nationalId-hint" class="hint">${t.idHint}</p>
-        <input id="nationalId" name="nationalId" type="text" value="${nationalId}" autocomplete="off" inputmode="text"
-          autocapitalize="characters" spellcheck="false" required minlength="6" maxlength="20" pattern="[A-Za-z0-9]{6,20}"
-          title="${t.idTitle}" aria-describedby="nationalId-hint">
-      </div>
+${proof ? '' : idField}
 
       <fieldset class="field photo">
         <legend>${t.photoLegend}</legend>
@@ -127,13 +138,13 @@ export function renderSignIn(props: SignInProps): string {
 
     <form class="cancel" method="post" action="${safeUrl(endpoints.abort)}">
       <input type="hidden" name="csrf" value="${csrf}">
-      <button type="submit" id="cancel" class="button button--secondary">${t.cancel}</button>
+      <button type="submit" id="cancel" class="button button--secondary">${proof ? p.notMe : t.cancel}</button>
     </form>`;
   return renderLayout({
-    title: hasFeedback ? t.titleRetry : t.title,
+    title: proof ? p.title : hasFeedback ? t.titleRetry : t.title,
     body,
     lang,
-    languagePath: `/interaction/${encodeURIComponent(uid)}`,
+    languagePath: props.languagePath ?? `/interaction/${encodeURIComponent(uid)}`,
     data: clientMessages(lang),
     scripts: ['capture-plan.js', 'ui.js', 'camera.js', 'live-hints.js', 'sign-in.js'],
   });

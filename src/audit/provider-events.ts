@@ -28,7 +28,7 @@ export type ProviderAuditOptions = {
 /** Endpoint error events of oidc-provider 9 (lib/helpers/initialize_app.js) that are audited. */
 export const providerErrorEvents = [
   'grant.error', 'authorization.error', 'end_session.error', 'end_session_confirm.error', 'userinfo.error',
-  'introspection.error', 'revocation.error', 'pushed_authorization_request.error',
+  'introspection.error', 'revocation.error', 'pushed_authorization_request.error', 'backchannel_authentication.error',
 ] as const;
 
 /** The claims released by a token request: those of its scopes plus any asked for by name. */
@@ -57,7 +57,7 @@ export function auditProviderEvents(provider: Emitter, audit: Audit, options: Pr
 
   provider.on('grant.success', (ctx: Ctx) => {
     const entities = ctx.oidc?.entities ?? {};
-    const source = entities.AuthorizationCode ?? entities.RefreshToken ?? entities.DeviceCode;
+    const source = entities.AuthorizationCode ?? entities.RefreshToken ?? entities.DeviceCode ?? entities.BackchannelAuthenticationRequest;
     write({
       ...who(ctx), type: 'oidc.grant.success', outcome: 'success', citizenId: source?.accountId ?? null,
       details: {
@@ -79,7 +79,6 @@ export function auditProviderEvents(provider: Emitter, audit: Audit, options: Pr
     ...who(ctx), type: 'oidc.grant.revoked', outcome: 'info', details: { grant_id: grantId },
   }));
   provider.on('end_session.success', (ctx: Ctx) => write({ ...who(ctx), type: 'oidc.end_session.success', outcome: 'success' }));
-  provider.on('backchannel.error', (ctx: Ctx, err: OidcError, client?: { clientId?: string }, accountId?: string) => write({
-    ...who(ctx), type: 'oidc.backchannel.error', outcome: 'failure', clientId: client?.clientId, citizenId: accountId ?? null, code: err?.error ?? err?.name ?? 'unknown',
-  }));
+  // Logout token deliveries (backchannel.success / .error) are audited, with each token's jti and
+  // the retries, by src/oidc/backchannel-logout.ts.
 }

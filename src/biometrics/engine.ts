@@ -17,8 +17,8 @@ import { SCENE_GRID } from './signatures.ts';
 export type Stage = 'decode' | 'detect' | 'landmarks' | 'align' | 'eyes' | 'pose' | 'embed' | 'scene' | 'liveness' | 'quality';
 
 export interface AnalyzeOptions {
-  /** Quality thresholds to apply (default: capture). */
-  grade?: 'capture' | 'enrollment';
+  /** Quality thresholds to apply (default: capture; document: the portrait printed on an ID document). */
+  grade?: 'capture' | 'enrollment' | 'document';
   /** Compute the embedding (default true; false for a cheap preview). */
   embed?: boolean;
   /** Compute passive liveness (default true; false for a cheap preview). */

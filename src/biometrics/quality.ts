@@ -21,7 +21,7 @@ export interface QualityMeasure {
   code: QualityCode;
 }
 
-export interface QualityResult { grade: 'capture' | 'enrollment'; ok: boolean; codes: QualityCode[]; measures: QualityMeasure[] }
+export interface QualityResult { grade: 'capture' | 'enrollment' | 'document'; ok: boolean; codes: QualityCode[]; measures: QualityMeasure[] }
 
 /** Photometric statistics of the aligned face's skin region (cheeks, nose, forehead, mouth). */
 export interface Photometry { brightness: number; darkFraction: number; brightFraction: number; imbalance: number; sharpness: number }

@@ -12,10 +12,12 @@ import { AppError } from '../shared/errors.ts';
 
 export type CaptureState = 'open' | 'verified' | 'rejected' | 'expired';
 export type ChallengeAction = 'blink' | 'turn_left' | 'turn_right';
-export type CapturePurpose = 'sign_in';
+/** sign_in: an oidc-provider interaction; proof_of_life: an agency's CIBA request (src/proof/). */
+export type CapturePurpose = 'sign_in' | 'proof_of_life';
 
 export interface CaptureFlow {
   id: string;
+  /** What the flow is bound to: the interaction uid (sign_in) or the proof request's id (proof_of_life). */
   interactionUid: string;
   clientId: string | null;
   /** Null when the national ID is not in the registry: the flow runs the same, and fails. */

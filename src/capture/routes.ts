@@ -10,8 +10,10 @@ import type { Config } from '../../config/schema.ts';
 import { renderConsent, renderSignIn, claimLabels, languageOf, type Feedback } from '../../views/index.ts';
 import type { Audit } from '../audit/log.ts';
 import { recordConsent } from '../audit/consents.ts';
-import { levelOf, requiredAcr, type Acr } from '../oidc/acr.ts';
-import { scopeClaims } from '../oidc/accounts.ts';
+import { floorOf, levelOf, requiredAcr, type Acr } from '../oidc/acr.ts';
+import { entitledClaims, scopeClaims } from '../oidc/accounts.ts';
+import { canonicalDetail, detailsOf, type AuthorizationDetail } from '../oidc/authorization-details.ts';
+import { claimsNamedIn, grantKey, requestedVerifiedClaims } from '../oidc/verified-claims.ts';
 import type { Csrf } from '../server/csrf.ts';
 import { readMultipart } from '../server/multipart.ts';
 import { AppError, isAppError } from '../shared/errors.ts';
@@ -49,14 +51,29 @@ export function createInteractionRouter({ provider, capture, csrf, config, audit
     return d;
   }
 
-  async function agency(d: Details): Promise<{ id: string; name: string; defaults?: readonly string[]; scopes: string[] }> {
+  async function agency(d: Details): Promise<{ id: string; name: string; defaults?: readonly string[]; floor?: Acr; scopes: string[]; entitled: Set<string> }> {
     const client = await provider.Client.find(String(d.params.client_id));
     if (!client) throw new AppError('interaction_not_found');
     const granted = String(d.params.scope ?? 'openid').split(' ').filter((s) => s in scopeClaims);
-    return { id: client.clientId, name: client.clientName ?? client.clientId, defaults: client.defaultAcrValues, scopes: granted };
+    return { id: client.clientId, name: client.clientName ?? client.clientId, defaults: client.defaultAcrValues, floor: floorOf(client), scopes: granted, entitled: entitledClaims(client) };
   }
 
-  const acrFor = (d: Details, defaults?: readonly string[]): Acr => requiredAcr(d.params.acr_values as string | undefined, defaults, config.oidc.defaultAcr);
+  /**
+   * What the consent page asks the citizen to agree to: the claims of the scopes and those asked
+   * for by name (the claims parameter) that the agency is entitled to, the claims asked for inside
+   * verified_claims, and the RFC 9396 authorization details of the request.
+   */
+  function consentContent(d: Details, a: Awaited<ReturnType<typeof agency>>): { claims: string[]; verified: string[]; details: AuthorizationDetail[] } {
+    const named = claimsNamedIn(d.params.claims).filter((name) => a.entitled.has(name));
+    return {
+      claims: [...new Set([...claimsFor(a.scopes), ...named])],
+      verified: requestedVerifiedClaims(d.params.claims, a.entitled),
+      details: detailsOf(d.params.authorization_details),
+    };
+  }
+
+  // The level to verify at: the request's, never below the agency's registered floor (src/oidc/acr.ts).
+  const acrFor = (d: Details, a: { defaults?: readonly string[]; floor?: Acr }): Acr => requiredAcr(d.params.acr_values as string | undefined, a.defaults, config.oidc.defaultAcr, a.floor);
   const claimsFor = (scopes: string[]) => [...new Set(scopes.flatMap((s) => [...scopeClaims[s as keyof typeof scopeClaims]]))];
   const token = (ctx: Context) => ctx.get('x-csrf-token') || (ctx.request.body as Record<string, unknown> | undefined)?.csrf;
   const endpoints = (uid: string) => ({
@@ -71,7 +88,7 @@ export function createInteractionRouter({ provider, capture, csrf, config, audit
     const a = await agency(d);
     ctx.type = 'html';
     ctx.body = renderSignIn({
-      uid: d.uid, clientName: a.name, acr: levelOf(acrFor(d, a.defaults)), claims: claimsFor(a.scopes),
+      uid: d.uid, clientName: a.name, acr: levelOf(acrFor(d, a)), claims: claimsFor(a.scopes),
       csrf: csrf.token(d.uid), endpoints: endpoints(d.uid), feedback, nationalId, lang: languageOf(ctx),
     });
   }
@@ -79,17 +96,19 @@ export function createInteractionRouter({ provider, capture, csrf, config, audit
   router.get('/', async (ctx) => {
     const d = await details(ctx);
     const a = await agency(d);
-    const acr = acrFor(d, a.defaults);
+    const acr = acrFor(d, a);
     const claims = claimsFor(a.scopes);
     if (wantsJson(ctx)) {
       ctx.body = { uid: d.uid, prompt: d.prompt.name, client: { name: a.name }, acr, claims, csrf: csrf.token(d.uid), endpoints: endpoints(d.uid) };
       return;
     }
     if (d.prompt.name === 'consent') {
+      const asked = consentContent(d, a);
+      const labelled = (names: string[]) => names.filter((name) => name !== 'auth_time' && name !== 'amr').map((name) => ({ name, label: claimLabels[name] ?? name }));
       ctx.type = 'html';
       ctx.body = renderConsent({
         uid: d.uid, clientName: a.name, acr: levelOf(acr), csrf: csrf.token(d.uid), action: endpoints(d.uid).consent, lang: languageOf(ctx),
-        claims: claims.filter((name) => name !== 'auth_time' && name !== 'amr').map((name) => ({ name, label: claimLabels[name] ?? name })),
+        claims: labelled(asked.claims), verifiedClaims: labelled(asked.verified), authorizationDetails: asked.details,
       });
       return;
     }
@@ -122,7 +141,7 @@ export function createInteractionRouter({ provider, capture, csrf, config, audit
     if (d.prompt.name !== 'login') throw new AppError('capture_closed', 'this interaction is not waiting for a sign-in');
     const a = await agency(d);
     const body = ctx.request.body as Record<string, unknown> | undefined;
-    const started = await capture.start({ interactionUid: d.uid, clientId: a.id, nationalId: body?.nationalId, acr: acrFor(d, a.defaults), ...requester(ctx) });
+    const started = await capture.start({ interactionUid: d.uid, clientId: a.id, nationalId: body?.nationalId, acr: acrFor(d, a), ...requester(ctx) });
     // The actions are not told here: the stream's prompts reveal them one at a time.
     const { actions, maxFrames: _batch, ...rest } = started;
     ctx.status = 201;
@@ -161,18 +180,27 @@ export function createInteractionRouter({ provider, capture, csrf, config, audit
     const decision = body.decision;
     if (decision !== 'allow' && decision !== 'deny') throw new AppError('invalid_input', 'decision must be "allow" or "deny"');
     const clientId = String(d.params.client_id);
+    const asked = consentContent(d, await agency(d));
     let result: Parameters<Provider['interactionResult']>[2];
     if (decision === 'allow') {
       const grant = d.grantId ? await provider.Grant.find(d.grantId) : new provider.Grant({ accountId: d.session!.accountId, clientId });
-      const missing = d.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] };
+      const missing = d.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingVerifiedClaims?: string[] };
       if (missing.missingOIDCScope) grant!.addOIDCScope(missing.missingOIDCScope.join(' '));
       if (missing.missingOIDCClaims) grant!.addOIDCClaims(missing.missingOIDCClaims);
+      // Each claim released inside verified_claims is agreed to by name (verified-claims.ts).
+      if (missing.missingVerifiedClaims?.length) grant!.addOIDCClaims(missing.missingVerifiedClaims.map(grantKey));
+      // The purposes she agreed to (RFC 9396): the code and the access token carry them (rar.ts).
+      const held = new Set(detailsOf(grant!.rar ?? []).map(canonicalDetail));
+      for (const detail of asked.details) if (!held.has(canonicalDetail(detail))) grant!.addRar(detail);
       result = { consent: { grantId: await grant!.save() } };
     } else {
       result = { error: 'access_denied', error_description: 'the citizen did not agree to share the details' };
     }
     const scopes = String(d.params.scope ?? 'openid').split(' ').filter((s) => s in scopeClaims);
-    await recordConsent(audit, { citizenId: d.session?.accountId, clientId, decision, scopes, claims: claimsFor(scopes), interactionUid: d.uid, ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined });
+    await recordConsent(audit, {
+      citizenId: d.session?.accountId, clientId, decision, scopes, claims: [...asked.claims, ...asked.verified.map(grantKey)],
+      authorizationDetails: asked.details, interactionUid: d.uid, ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined,
+    });
     await respondWithResult(ctx, await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: true }));
   });
 

@@ -114,8 +114,11 @@ export function createCaptureService(deps: CaptureDeps) {
     throw lockError(lock);
   }
 
-  /** Starts a capture for `nationalId` at `acr`, bound to the interaction. */
-  async function start(input: { interactionUid: string; clientId: string | null; nationalId: unknown; acr: Acr } & Requester): Promise<StartResult> {
+  /**
+   * Starts a capture for `nationalId` at `acr`, bound to the interaction (or, for a proof of life,
+   * to the proof request: `interactionUid` is then its id).
+   */
+  async function start(input: { interactionUid: string; clientId: string | null; nationalId: unknown; acr: Acr; purpose?: CaptureFlow['purpose'] } & Requester): Promise<StartResult> {
     const nationalId = normalizeTypedNationalId(input.nationalId);
     const base = { interactionUid: input.interactionUid, clientId: input.clientId ?? undefined, ...who(input) };
     // Each capture brings fresh attempts: without a cap, one sign-in could try without end.
@@ -147,7 +150,7 @@ export function createCaptureService(deps: CaptureDeps) {
       clientId: input.clientId,
       citizenId,
       idKey,
-      purpose: 'sign_in',
+      purpose: input.purpose ?? 'sign_in',
       acr: input.acr,
       actions,
       state: 'open',
@@ -161,7 +164,7 @@ export function createCaptureService(deps: CaptureDeps) {
     await insertFlow(db, flow);
     await audit({
       ...base, type: 'capture.started', outcome: 'info', citizenId: flow.citizenId,
-      details: { captureId: flow.id, acr: flow.acr, actions, knownCitizen: Boolean(flow.citizenId), risk },
+      details: { captureId: flow.id, purpose: flow.purpose, acr: flow.acr, actions, knownCitizen: Boolean(flow.citizenId), risk },
     });
     const { minFrames, maxFrames } = frameLimits(flow);
     return { captureId: flow.id, acr: flow.acr, actions, minFrames, maxFrames, expiresAt: new Date(flow.expiresAt).toISOString() };

@@ -164,7 +164,7 @@ export function registerAuditCommands(program: Command, config: Readonly<Config>
         const signIns = (await listSignIns(db, citizen.id)).map((s) => ({
           agency: agency(s.clientId), at: new Date(s.at).toISOString(), level: levels[s.acr as string] ?? null, acr: s.acr, amr: s.amr, scopes: s.scopes, claims: s.claims,
         }));
-        const consents = (await listConsents(db, citizen.id)).map((c) => ({ agency: agency(c.clientId), decision: c.decision, scopes: c.scopes, claims: c.claims, decidedAt: new Date(c.decidedAt).toISOString() }));
+        const consents = (await listConsents(db, citizen.id)).map((c) => ({ agency: agency(c.clientId), decision: c.decision, scopes: c.scopes, claims: c.claims, authorizationDetails: c.authorizationDetails, decidedAt: new Date(c.decidedAt).toISOString() }));
         // Looking a citizen up is itself an event she may later ask about.
         await createAudit(db, Date.now, config.secrets)({ type: 'audit.citizen_viewed', outcome: 'info', citizenId: citizen.id });
         return { citizen: { nationalId: citizen.nationalId }, signIns, consents };

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import type { Config } from '../../config/schema.ts';
 import { createAudit } from '../audit/log.ts';
-import { buildAgencyMetadata, listClients, registerClient } from '../oidc/clients.ts';
+import { buildAgencyMetadata, listClients, registerClient, type AgencyInput } from '../oidc/clients.ts';
 import { ensureSigningKeys, listSigningKeys, rotateSigningKeys } from '../oidc/keys.ts';
 import { createLogger } from '../server/logger.ts';
 import { AppError } from '../shared/errors.ts';
@@ -16,6 +16,10 @@ const collect = (value: string, previous: string[] = []) => [...previous, ...val
 
 interface ClientsAddOptions extends OutputOptions {
   clientId: string; name: string; redirectUri: string[]; postLogoutRedirectUri?: string[]; jwks?: string; jwksUri?: string; sector?: string; scopes?: string[];
+  idTokenEncryptedResponseAlg?: string; idTokenEncryptedResponseEnc?: string; userinfoEncryptedResponseAlg?: string; userinfoEncryptedResponseEnc?: string;
+  backchannelLogoutUri?: string; minAcr?: string;
+  authorizationDetailsTypes?: string[];
+  ciba?: string; cibaNotificationEndpoint?: string; notifier?: string; notificationUri?: string;
 }
 
 export function registerOidcCommands(program: Command, config: Readonly<Config>, run: Run): void {
@@ -35,9 +39,21 @@ export function registerOidcCommands(program: Command, config: Readonly<Config>,
     .option('--jwks-uri <url>', 'where the agency publishes its JWKS (https)')
     .option('--sector <host>', 'pairwise sector (default: the redirect host)')
     .option('--scopes <list>', 'scopes the agency may ask for (openid,profile,national_id,address)', collect)
+    .option('--id-token-encrypted-response-alg <alg>', 'encrypt ID tokens (and logout tokens) to the agency\'s "use": "enc" key: RSA-OAEP-256 or ECDH-ES')
+    .option('--id-token-encrypted-response-enc <enc>', 'with --id-token-encrypted-response-alg: the content encryption (A256GCM, the default)')
+    .option('--userinfo-encrypted-response-alg <alg>', 'userinfo as a JWT signed (PS256) then encrypted to the agency\'s "use": "enc" key: RSA-OAEP-256 or ECDH-ES')
+    .option('--userinfo-encrypted-response-enc <enc>', 'with --userinfo-encrypted-response-alg: the content encryption (A256GCM, the default)')
+    .option('--backchannel-logout-uri <uri>', 'where logout tokens are posted when a citizen\'s session ends (https; http only for localhost or 127.0.0.1)')
+    .option('--min-acr <level>', 'the agency\'s assurance floor: substantial or high; it never receives a token below it')
+    .option('--authorization-details-types <list>', 'RFC 9396 authorization_details types the agency may ask for (pension_life_certificate,tax_record_access)', collect)
+    .option('--ciba <mode>', 'proof of life over CIBA: poll, or ping (needs --ciba-notification-endpoint); needs --jwks-uri')
+    .option('--ciba-notification-endpoint <url>', 'with --ciba ping: where the gateway pings the agency (https)')
+    .option('--notifier <kind>', 'with --ciba: how the citizen is told: webhook (--notification-uri), qr (the link in the answer) or outbox (development)', 'webhook')
+    .option('--notification-uri <url>', 'with --notifier webhook: where the signed proof-of-life notices are posted (https)')
     .option('--json', 'JSON output')
     .action((o: ClientsAddOptions) => run(Boolean(o.json), async () => {
       if (Boolean(o.jwks) === Boolean(o.jwksUri)) throw new AppError('invalid_client_metadata', 'give exactly one of --jwks FILE or --jwks-uri URL');
+      if (!o.ciba && (o.cibaNotificationEndpoint || o.notificationUri)) throw new AppError('invalid_client_metadata', '--ciba-notification-endpoint and --notification-uri go with --ciba poll|ping');
       let jwks: object | undefined;
       if (o.jwks) {
         try {
@@ -49,10 +65,15 @@ export function registerOidcCommands(program: Command, config: Readonly<Config>,
       }
       const metadata = buildAgencyMetadata({
         clientId: o.clientId, name: o.name, redirectUris: o.redirectUri, postLogoutRedirectUris: o.postLogoutRedirectUri, jwks, jwksUri: o.jwksUri, sector: o.sector, scopes: o.scopes,
+        idTokenEncryptedResponseAlg: o.idTokenEncryptedResponseAlg, idTokenEncryptedResponseEnc: o.idTokenEncryptedResponseEnc,
+        userinfoEncryptedResponseAlg: o.userinfoEncryptedResponseAlg, userinfoEncryptedResponseEnc: o.userinfoEncryptedResponseEnc,
+        backchannelLogoutUri: o.backchannelLogoutUri, minAcr: o.minAcr,
+        authorizationDetailsTypes: o.authorizationDetailsTypes,
+        ...(o.ciba ? { ciba: { deliveryMode: o.ciba, clientNotificationEndpoint: o.cibaNotificationEndpoint, notifier: o.notifier, notificationUri: o.notificationUri } as NonNullable<AgencyInput['ciba']> } : {}),
       });
       await withDb(config, async (db) => {
         await registerClient(db, metadata);
-        await createAudit(db, Date.now, config.secrets)({ type: 'client.registered', outcome: 'success', clientId: o.clientId, details: { scope: metadata.scope, redirect_uris: metadata.redirect_uris, post_logout_redirect_uris: metadata.post_logout_redirect_uris } });
+        await createAudit(db, Date.now, config.secrets)({ type: 'client.registered', outcome: 'success', clientId: o.clientId, details: { scope: metadata.scope, redirect_uris: metadata.redirect_uris, post_logout_redirect_uris: metadata.post_logout_redirect_uris, authorization_details_types: metadata.authorization_details_types, id_token_encrypted_response_alg: metadata.id_token_encrypted_response_alg, userinfo_encrypted_response_alg: metadata.userinfo_encrypted_response_alg, backchannel_logout_uri: metadata.backchannel_logout_uri, facegate_min_acr: metadata.facegate_min_acr, backchannel_token_delivery_mode: metadata.backchannel_token_delivery_mode, facegate_notifier: metadata.facegate_notifier } });
       });
       print(o, metadata, () => JSON.stringify(metadata, null, 2));
     }));

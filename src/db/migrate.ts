@@ -7,6 +7,8 @@ import * as risk from '../../migrations/0003_risk.ts';
 import * as frameOwner from '../../migrations/0004_frame_owner.ts';
 import * as auditMac from '../../migrations/0005_audit_mac.ts';
 import * as readiness from '../../migrations/0006_readiness.ts';
+import * as consentDetails from '../../migrations/0007_consent_details.ts';
+import * as proofOfLife from '../../migrations/0008_proof_of_life.ts';
 import type { Db } from './knex.ts';
 import { isPostgres } from './knex.ts';
 
@@ -19,6 +21,8 @@ const migrations: Record<string, Migration> = {
   '0004_frame_owner': frameOwner,
   '0005_audit_mac': auditMac,
   '0006_readiness': readiness,
+  '0007_consent_details': consentDetails,
+  '0008_proof_of_life': proofOfLife,
 };
 
 const source: Knex.MigrationSource<string> = {

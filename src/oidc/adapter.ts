@@ -27,6 +27,12 @@ const labels: Record<string, string> = {
   PreAuthorizedCode: 'pre-authorized code',
 };
 
+/**
+ * Rows kept readable this long past their end: oidc-provider checks the payload's own `exp`, so a
+ * CIBA poll of an expired request gets expired_token (CIBA §11) rather than "not found".
+ */
+const graceSeconds: Record<string, number> = { BackchannelAuthenticationRequest: 3600 };
+
 /** The error a client sees when it presents a one-time artefact twice (400, never 500). */
 function reuseError(model: string, reason: 'already consumed' | 'not found'): Error {
   if (model === 'PushedAuthorizationRequest') {
@@ -82,7 +88,7 @@ function createPayloadAdapter(db: Db, model: string, clock: () => number): Adapt
         grant_id: grantable.has(model) ? payload.grantId ?? null : null,
         user_code: payload.userCode ?? null,
         uid: payload.uid ?? null,
-        expires_at: typeof expiresIn === 'number' ? now + expiresIn * 1000 : null,
+        expires_at: typeof expiresIn === 'number' ? now + (expiresIn + (graceSeconds[model] ?? 0)) * 1000 : null,
         consumed_at: typeof payload.consumed === 'number' ? payload.consumed * 1000 : null,
       };
       // ReplayDetection.unique reads, then saves: only an insert that fails on a stored id makes
@@ -151,7 +157,32 @@ export function createAdapterFactory(db: Db, clock: () => number = Date.now): Ad
   };
 }
 
-/** Deletes expired provider state; returns how many rows went. Rows without expiry stay. */
+/**
+ * Deletes expired provider state; returns how many rows went. Rows without expiry stay, and so do
+ * expired sessions: takeExpiredSessions ends those (their agencies get logout tokens).
+ */
 export async function pruneExpired(db: Db, now: number = Date.now()): Promise<number> {
-  return db(table).where('expires_at', '<=', now).delete();
+  return db(table).where('expires_at', '<=', now).whereNot('type', 'Session').delete();
+}
+
+/** What an expired session held: the citizen and, per agency, the session id it was given. */
+export type ExpiredSession = { id: string; accountId?: string; authorizations: Record<string, { sid?: string }> };
+
+/**
+ * Deletes up to `limit` expired sessions and returns them, in one DELETE … RETURNING: of several
+ * instances sweeping at once, each session is returned to exactly one.
+ */
+export async function takeExpiredSessions(db: Db, now: number = Date.now(), limit = 500): Promise<ExpiredSession[]> {
+  // knex compiles no RETURNING for a delete on SQLite; both databases run this one (SQLite ≥ 3.35).
+  const result = await db.raw(
+    `delete from ?? where type = 'Session' and expires_at <= ?
+       and id in (select id from ?? where type = 'Session' and expires_at <= ? limit ?)
+     returning id, payload`,
+    [table, now, table, now, limit],
+  ) as Array<Pick<PayloadRow, 'id' | 'payload'>> | { rows: Array<Pick<PayloadRow, 'id' | 'payload'>> };
+  const rows = Array.isArray(result) ? result : result.rows;
+  return rows.map((row) => {
+    const payload = JSON.parse(row.payload) as { accountId?: string; authorizations?: ExpiredSession['authorizations'] };
+    return { id: row.id, accountId: payload.accountId, authorizations: payload.authorizations ?? {} };
+  });
 }

@@ -7,13 +7,22 @@ import { decodeJwt } from 'jose';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../../config/schema.ts';
 import type { Db } from '../db/knex.ts';
-import { acrHigh, acrSubstantial, createInteractionPolicy } from './acr.ts';
-import { claimsConfiguration, createFindAccount, createPairwiseIdentifier, supportedScopes } from './accounts.ts';
+import { acrHigh, acrSubstantial, createInteractionPolicy, floorOf, isAcr, minAcrMetadata, satisfies } from './acr.ts';
+import { claimsConfiguration, createFindAccount, createPairwiseIdentifier, entitledClaims, supportedScopes } from './accounts.ts';
 import { createAdapterFactory, replayDetectedCode } from './adapter.ts';
+import { encryptionAlgs, encryptionEncs, proofClientMetadata, validateProofClientMetadata } from './clients.ts';
 import { signingAlgs } from './keys.ts';
 import { renderProviderError, renderLogout, renderLoggedOut } from './pages.ts';
+import { resourceIndicators, richAuthorizationRequests } from './rar.ts';
+import { accessTokenVerification, assuranceDiscovery, verifiedClaimsConsentCheck, verifiedClaimsRequestProblem } from './verified-claims.ts';
 
-export type ProviderDeps = { config: Readonly<Config>; db: Db; jwks: { keys: object[] } };
+export type ProviderDeps = {
+  config: Readonly<Config>; db: Db; jwks: { keys: object[] };
+  /** Proof of life over CIBA (src/proof/service.ts): features.ciba and the request lifetime. */
+  ciba?: { feature: NonNullable<NonNullable<Configuration['features']>['ciba']>; requestTtl: (ctx?: KoaContextWithOIDC) => number };
+  /** Requests to agencies (jwks_uri, CIBA pings): src/oidc/outbound.ts. */
+  fetch?: Configuration['fetch'];
+};
 
 const algs = [...signingAlgs];
 
@@ -47,6 +56,12 @@ export function agencyProfile(dpopNonceSecret: Buffer, clockTolerance = 15) {
       introspectionSigningAlgValues: algs,
       authorizationSigningAlgValues: algs,
       dPoPSigningAlgValues: ['ES256', 'PS256', 'Ed25519', 'EdDSA'],
+      // ID tokens and userinfo encrypted to the agency's `use: enc` key when it registered for it
+      // (src/oidc/clients.ts checks the key); nothing symmetric, nothing derived from a secret.
+      idTokenEncryptionAlgValues: [...encryptionAlgs],
+      idTokenEncryptionEncValues: [...encryptionEncs],
+      userinfoEncryptionAlgValues: [...encryptionAlgs],
+      userinfoEncryptionEncValues: [...encryptionEncs],
     },
     pkce: { required: () => true },
     // FAPI 2.0 §5.3.1.2: the redirect_uri is always sent, even when only one is registered.
@@ -73,8 +88,30 @@ export function agencyProfile(dpopNonceSecret: Buffer, clockTolerance = 15) {
       // even that the token is valid (oidc-provider's default answers it with an error saying so).
       revocation: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
       userinfo: { enabled: true },
-      claimsParameter: { enabled: false },
-      resourceIndicators: { enabled: false },
+      // JWE for the agencies that registered id_token_/userinfo_encrypted_response_alg; userinfo
+      // is then a JWT, signed then encrypted (oidc-provider requires userinfo_signed_response_alg
+      // with the encryption). Agencies that did not register get plain ID tokens and JSON userinfo.
+      encryption: { enabled: true },
+      jwtUserinfo: { enabled: true },
+      // Logout tokens to the agency's backchannel_logout_uri when a session ends (retries and the
+      // audit: src/oidc/backchannel-logout.ts).
+      backchannelLogout: { enabled: true },
+      // The claims parameter, for OpenID Connect for Identity Assurance's verified_claims (a
+      // malformed verified_claims request is refused); claims by name are still cut to what the
+      // agency is entitled to (accounts.ts).
+      claimsParameter: {
+        enabled: true,
+        assertClaimsParameter(_ctx, claims) {
+          const problem = verifiedClaimsRequestProblem(claims);
+          if (problem) throw new errors.InvalidRequest(problem);
+        },
+      },
+      // Required by rich authorization requests. There are no resource servers: the access token
+      // of a code is for userinfo; only the agency's own resource (rar.ts) is known, any other
+      // `resource` is refused (invalid_target).
+      resourceIndicators,
+      // RFC 9396 authorization_details, per agency (authorization_details_types): src/oidc/rar.ts.
+      richAuthorizationRequests,
     },
     conformIdTokenClaims: true,
     clockTolerance,
@@ -90,12 +127,16 @@ export function agencyProfile(dpopNonceSecret: Buffer, clockTolerance = 15) {
 }
 
 /** Builds the provider; the caller mounts `provider.app` (or its callback) under the koa app. */
-export function createProvider({ config, db, jwks }: ProviderDeps): Provider {
+export function createProvider({ config, db, jwks, ciba, fetch }: ProviderDeps): Provider {
   const { ttl } = config.oidc;
   const profile = agencyProfile(Buffer.from(config.secrets.dpopNonceSecret, 'base64'), config.oidc.clockToleranceSeconds);
   const configuration: Configuration = {
     adapter: createAdapterFactory(db),
-    findAccount: createFindAccount(db),
+    findAccount: createFindAccount(db, { trustFramework: config.oidc.trustFramework, registryName: config.oidc.registryName }),
+    // OpenID Connect for Identity Assurance 1.0 §8 (verified-claims.ts).
+    discovery: assuranceDiscovery({ trustFramework: config.oidc.trustFramework, registryName: config.oidc.registryName }),
+    // Access tokens remember the level and time of the face check, for verified_claims at userinfo.
+    extraTokenClaims: (ctx, token) => accessTokenVerification(ctx, token as Parameters<typeof accessTokenVerification>[1]),
     jwks: jwks as Configuration['jwks'],
     cookies: {
       keys: [...config.secrets.cookieKeys],
@@ -107,17 +148,26 @@ export function createProvider({ config, db, jwks }: ProviderDeps): Provider {
     ...profile,
     pairwiseIdentifier: createPairwiseIdentifier(config.secrets.pairwiseSalt) as Configuration['pairwiseIdentifier'],
     extraClientMetadata: {
-      properties: ['facegate_sector'],
+      properties: ['facegate_sector', minAcrMetadata, ...proofClientMetadata],
       validator(_ctx, key, value) {
+        validateProofClientMetadata(key, value);
         if (key === 'facegate_sector' && value !== undefined && (typeof value !== 'string' || !value)) {
           throw new Error('facegate_sector must be a non-empty string');
+        }
+        if (key === minAcrMetadata && value !== undefined && !isAcr(value)) {
+          throw new Error(`${minAcrMetadata} must be ${acrSubstantial} or ${acrHigh}`);
         }
       },
     },
     features: {
       ...profile.features,
       rpInitiatedLogout: { enabled: true, logoutSource: renderLogout, postLogoutSuccessSource: renderLoggedOut },
+      ...(ciba ? { ciba: ciba.feature } : {}),
     },
+    ...(fetch ? { fetch } : {}),
+    // A CIBA agency's sector_identifier_uri only carries its registered sector (clients.ts): the pairwise
+    // sub is computed on facegate_sector, so the URI is never fetched.
+    sectorIdentifierUriValidate: () => false,
     ttl: {
       AuthorizationCode: ttl.authorizationCode,
       AccessToken: ttl.accessToken,
@@ -125,9 +175,10 @@ export function createProvider({ config, db, jwks }: ProviderDeps): Provider {
       Interaction: ttl.interaction,
       Session: ttl.session,
       Grant: ttl.grant,
+      ...(ciba ? { BackchannelAuthenticationRequest: (ctx: KoaContextWithOIDC) => ciba.requestTtl(ctx) } : {}),
     },
     interactions: {
-      policy: createInteractionPolicy(config.oidc.defaultAcr),
+      policy: withVerifiedClaimsConsent(createInteractionPolicy(config.oidc.defaultAcr)),
       url: (_ctx: KoaContextWithOIDC, interaction) => `/interaction/${interaction.uid}`,
     },
     renderError: renderProviderError,
@@ -139,7 +190,31 @@ export function createProvider({ config, db, jwks }: ProviderDeps): Provider {
   reportReplaysAsDuplicates(provider);
   closeCors(provider);
   refuseFutureDpopProofs(provider, config.oidc.clockToleranceSeconds);
+  refuseIdTokensBelowFloor(provider);
   return provider;
+}
+
+/**
+ * The login check (src/oidc/acr.ts) makes a session below an agency's floor sign the citizen in
+ * again; this is the last word on the token path: an ID token whose acr is below the agency's
+ * registered floor is never issued (a code from before the floor was raised gets invalid_grant).
+ */
+function refuseIdTokensBelowFloor(provider: Provider): void {
+  const { prototype } = provider.IdToken;
+  const issue = prototype.issue;
+  prototype.issue = async function issueAboveFloor(this: InstanceType<Provider['IdToken']>, options) {
+    const floor = options?.use === 'idtoken' ? floorOf(this.client) : undefined;
+    if (floor && !satisfies(this.available.acr, floor)) {
+      throw new errors.InvalidGrant(`the sign-in did not reach the agency's minimum assurance level (${floor})`);
+    }
+    return issue.call(this, options);
+  };
+}
+
+/** The consent prompt also asks for each claim to be released inside verified_claims. */
+function withVerifiedClaimsConsent(policy: ReturnType<typeof createInteractionPolicy>): ReturnType<typeof createInteractionPolicy> {
+  policy.get('consent')!.checks.add(verifiedClaimsConsentCheck(entitledClaims));
+  return policy;
 }
 
 /**

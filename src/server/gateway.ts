@@ -18,8 +18,14 @@ import { migrateLatest } from '../db/migrate.ts';
 import { databaseReadiness } from '../db/readiness.ts';
 import { createDemoAgency } from '../demo/agency.ts';
 import { createDemoEnrollment } from '../demo/enroll.ts';
-import { scopeClaims } from '../oidc/accounts.ts';
+import { createPairwiseIdentifier, scopeClaims } from '../oidc/accounts.ts';
+import { createOutboundFetch } from '../oidc/outbound.ts';
+import { createOutbox, qrNotifier, webhookNotifier } from '../proof/notifiers.ts';
+import { createOutboxRouter, createProofRouter, proofStreamBinding } from '../proof/routes.ts';
+import { createProofOfLife } from '../proof/service.ts';
+import { pruneProofs } from '../proof/store.ts';
 import { pruneExpired } from '../oidc/adapter.ts';
+import { createLogoutDelivery, type LogoutDelivery } from '../oidc/backchannel-logout.ts';
 import { pruneDevices } from '../risk/devices.ts';
 import { createRiskKeys } from '../risk/keys.ts';
 import { createAttemptLimits, pruneLimits } from '../risk/limits.ts';
@@ -34,6 +40,8 @@ import { createMetrics, type Metrics } from './metrics.ts';
 
 export type Gateway = {
   app: Koa; provider: Provider; db: Db; analyzer: FaceAnalyzer; metrics: Metrics;
+  /** Logout tokens to agencies: retries, and the sweep of expired sessions (run by housekeeping). */
+  logouts: LogoutDelivery;
   /** For the HTTP server's 'upgrade' event: the capture streams (WebSocket). */
   upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   /** Stops housekeeping and closes the pool and the database (after the HTTP server closed). */
@@ -54,9 +62,28 @@ export async function createGateway(config: Readonly<Config>, options: GatewayOp
   const analyzer = options.analyzer ?? await createEnginePool(config.biometrics);
   const metrics = createMetrics();
   const audit = createAudit(db, Date.now, config.secrets);
-  const provider = createProvider({ config, db, jwks });
+  // Proof of life over CIBA (src/proof/): the provider's CIBA hooks, the notifiers, the citizen's pages.
+  const outbound = createOutboundFetch(config.oidc.outbound);
+  const outbox = createOutbox(config.demo.enabled);
+  const proof = createProofOfLife({
+    db, config, audit,
+    notifiers: {
+      webhook: webhookNotifier({ issuer: config.server.issuer, jwks, fetch: outbound, timeoutMs: config.proof.notifyTimeoutMs }),
+      qr: qrNotifier(), outbox: outbox.notifier,
+    },
+    pairwise: createPairwiseIdentifier(config.secrets.pairwiseSalt) as Parameters<typeof createProofOfLife>[0]['pairwise'],
+    onError: (err, what) => logger.warn({ err }, `${what} failed`),
+  });
+  const customOutbound = config.oidc.outbound.allowPrivateNetworks || Boolean(config.oidc.outbound.caFile);
+  const provider = createProvider({
+    config, db, jwks, ciba: { feature: proof.cibaFeature(), requestTtl: proof.requestTtl }, ...(customOutbound ? { fetch: outbound } : {}),
+  });
+  proof.install(provider);
   provider.on('server_error', (_ctx, err) => logger.error({ err }, 'provider server_error'));
   auditProviderEvents(provider, audit, { scopeClaims, onError: (err, type) => logger.error({ err, type }, 'audit write failed') });
+  const logouts = createLogoutDelivery(provider, db, {
+    audit, retryDelaysMs: config.oidc.backchannelLogout.retryDelaysMs, onError: (err, type) => logger.error({ err, type }, 'logout delivery: audit write or agency lookup failed'),
+  });
   // Attempt limits in the database, or in Redis when REDIS_URL is set: shared by every instance.
   const redis = config.risk.redisUrl ? new Redis(config.risk.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : undefined;
   const limits = createAttemptLimits(db, config, redis);
@@ -65,8 +92,9 @@ export async function createGateway(config: Readonly<Config>, options: GatewayOp
     observe: metrics.observeDecision, observeRisk: metrics.observeRisk,
   });
   const csrf = createCsrf(config.secrets.csrfSecret);
-  const routers = [createInteractionRouter({ provider, capture, csrf, config, audit })];
+  const routers = [createInteractionRouter({ provider, capture, csrf, config, audit }), createProofRouter({ provider, proof, capture, csrf, config })];
   if (config.demo.enabled) {
+    routers.push(createOutboxRouter(outbox.entries));
     routers.push(createDemoEnrollment({ db, analyzer, sealer, csrf, maxBytes: config.biometrics.image.maxBytes, auditSecrets: config.secrets }));
     routers.push(await createDemoAgency({ db, issuer: config.server.issuer }));
   }
@@ -85,9 +113,17 @@ export async function createGateway(config: Readonly<Config>, options: GatewayOp
       ...(redis ? { limits: async () => { await redis.ping(); } } : {}),
     },
   });
-  const streams = createStreamUpgrade({ app, provider, capture, analyzer, csrf, config, logger });
+  const streams = createStreamUpgrade({ app, provider, capture, analyzer, csrf, config, logger, bindings: [proofStreamBinding({ provider, proof, csrf })] });
   const housekeeping = setInterval(() => {
     const now = Date.now();
+    // Expired sessions end apart from the other rows: their agencies are sent logout tokens.
+    logouts.endExpiredSessions(now)
+      .then((ended) => { if (ended) logger.debug({ sessions: ended }, 'expired sessions ended'); })
+      .catch((err) => logger.warn({ err }, 'ending expired sessions failed'));
+    // Proof-of-life requests past their expiry are audited, then kept a day.
+    proof.sweep().then(() => pruneProofs(db, now - 86_400_000))
+      .then((pruned) => { if (pruned) logger.debug({ proofs: pruned }, 'ended proof-of-life requests pruned'); })
+      .catch((err) => logger.warn({ err }, 'proof-of-life housekeeping failed'));
     Promise.all([
       pruneExpired(db, now), pruneFlows(db, now - 3600_000), pruneFrameHashes(db, now), pruneLimits(db, now),
       pruneDevices(db, now - config.risk.deviceMemoryDays * 86_400_000),
@@ -99,11 +135,12 @@ export async function createGateway(config: Readonly<Config>, options: GatewayOp
   }, options.housekeepingMs ?? 60_000);
   housekeeping.unref();
   return {
-    app, provider, db, analyzer, metrics, upgrade: streams.handle,
+    app, provider, db, analyzer, metrics, logouts, upgrade: streams.handle,
     async close() {
       closing = true;
       streams.close();
       clearInterval(housekeeping);
+      logouts.close();
       redis?.disconnect();
       if (!options.analyzer) await analyzer.close();
       if (!options.db) await db.destroy();

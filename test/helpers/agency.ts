@@ -31,7 +31,7 @@ export async function connectAgency(issuer: string, keys: Awaited<ReturnType<typ
 export type SignIn = Awaited<ReturnType<typeof startSignIn>>;
 
 /** PAR with PKCE and DPoP, then the browser opens the authorization URL and lands on the interaction. */
-export async function startSignIn(agency: Agency, options: { acr?: string; scope?: string; browser?: ReturnType<typeof createBrowser> } = {}) {
+export async function startSignIn(agency: Agency, options: { acr?: string; scope?: string; browser?: ReturnType<typeof createBrowser>; params?: Record<string, string> } = {}) {
   const browser = options.browser ?? createBrowser();
   const verifier = client.randomPKCECodeVerifier();
   const nonce = client.randomNonce();
@@ -41,6 +41,7 @@ export async function startSignIn(agency: Agency, options: { acr?: string; scope
     redirect_uri: agency.redirectUri, scope: options.scope ?? 'openid profile national_id', state, nonce,
     acr_values: options.acr ?? acrSubstantial,
     code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+    ...options.params,
   }, { DPoP });
   const issuer = new URL(agency.config.serverMetadata().issuer).origin;
   const landed = await browser.follow(url.href, issuer);

@@ -15,7 +15,7 @@ import { openTestDatabase, type TestDatabase } from './db.ts';
 export type TestGateway = {
   issuer: string; config: Readonly<Config>; gateway: Gateway; database: TestDatabase;
   enroll(nationalId: string, photo: Uint8Array): Promise<string>;
-  registerAgency(input: { clientId: string; jwks: object; scopes?: string[]; redirectUri?: string; sector?: string; postLogoutRedirectUris?: string[] }): Promise<void>;
+  registerAgency(input: { clientId: string; jwks: object; scopes?: string[]; redirectUri?: string; sector?: string; postLogoutRedirectUris?: string[]; authorizationDetailsTypes?: string[] }): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -42,9 +42,9 @@ export async function startTestGateway(overrides: Record<string, unknown> = {}):
       }, photo);
       return r.citizen.id;
     },
-    async registerAgency({ clientId, jwks, scopes, redirectUri, sector, postLogoutRedirectUris }) {
+    async registerAgency({ clientId, jwks, scopes, redirectUri, sector, postLogoutRedirectUris, authorizationDetailsTypes }) {
       await registerClient(database.db, buildAgencyMetadata({
-        clientId, name: `Agency ${clientId}`, redirectUris: [redirectUri ?? 'https://agency.example/callback'], postLogoutRedirectUris, jwks, scopes, sector,
+        clientId, name: `Agency ${clientId}`, redirectUris: [redirectUri ?? 'https://agency.example/callback'], postLogoutRedirectUris, jwks, scopes, sector, authorizationDetailsTypes,
       }));
     },
     async close() {

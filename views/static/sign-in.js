@@ -95,7 +95,8 @@
   // ---- capture: start (or reuse) the session, then stream it ------------------------------------
   function ensureSession(nationalId) {
     if (session && session.nationalId === nationalId && !P.isExpired(session.expiresAt, Date.now())) return Promise.resolve(session);
-    return call(captureUrl, { nationalId: nationalId }, true).then(function (res) {
+    // A proof of life has no ID field: the agency's request named the citizen.
+    return call(captureUrl, idInput ? { nationalId: nationalId } : {}, true).then(function (res) {
       if (!res.ok || !res.body || !res.body.captureId) { showError(res); return null; }
       var b = res.body;
       session = { captureId: b.captureId, nationalId: nationalId, steps: b.steps || 0, stream: b.stream, expiresAt: b.expiresAt };
@@ -134,7 +135,7 @@
   function capture() {
     setState('capturing');
     say(guidance, S.holdStill);
-    return ensureSession(idInput.value.trim()).then(function (s) {
+    return ensureSession(idInput ? idInput.value.trim() : '').then(function (s) {
       return s ? stream(s) : null;
     }).catch(function (err) {
       say(challenge, '');
@@ -298,7 +299,7 @@
   // ---- start ----------------------------------------------------------------------------------------
   function begin() {
     if (finished || ['camera', 'capturing', 'challenge', 'submitting'].indexOf(state()) >= 0) return;
-    if (!idInput.checkValidity()) { idInput.reportValidity(); idInput.focus(); return; }
+    if (idInput && !idInput.checkValidity()) { idInput.reportValidity(); idInput.focus(); return; }
     if (!camera) return enterFallback('none');
     startButton.hidden = true;
     frameBox.hidden = false;

@@ -85,6 +85,18 @@ describe('facegate clients', () => {
     });
   });
 
+  it('clients add registers the authorization_details types an agency may ask for, and refuses an unknown one', async () => {
+    const jwks = writeJwks('pension.jwks.json', [ecJwk()]);
+    const agency = (id: string, types: string) => ['clients', 'add', '--client-id', id, '--name', 'Pension office', '--redirect-uri', `https://${id}.example/cb`,
+      '--jwks', jwks, '--authorization-details-types', types, '--json'];
+    const r = await run(...agency('pension-office', 'pension_life_certificate,tax_record_access'));
+    expect(r.code).toBe(0);
+    expect(json(r.stdout)).toMatchObject({ client_id: 'pension-office', authorization_details_types: ['pension_life_certificate', 'tax_record_access'] });
+    const bad = await run(...agency('other-office', 'pension_life_certificate,bank_statement'));
+    expect(bad.code).not.toBe(0);
+    expect(json(bad.stdout).error).toMatchObject({ code: 'invalid_client_metadata', message: expect.stringContaining('authorizationDetailsTypes') });
+  });
+
   it('clients add refuses a taken client_id with client_exists and a non-zero exit', async () => {
     const r = await run(...taxOffice(writeJwks('tax-again.jwks.json', [ecJwk()])));
     expect(r.code).not.toBe(0);

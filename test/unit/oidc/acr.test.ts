@@ -1,6 +1,6 @@
 // Assurance levels (src/oidc/acr.ts): which level a request needs and which session satisfies it.
 import { describe, expect, it } from '@jest/globals';
-import { acrHigh, acrOf, acrSubstantial, isAcr, levelOf, requiredAcr, satisfies } from '../../../src/oidc/acr.ts';
+import { acrHigh, acrOf, acrSubstantial, floorOf, isAcr, levelOf, requiredAcr, satisfies } from '../../../src/oidc/acr.ts';
 
 const unknown = 'urn:example:loa:whatever';
 
@@ -75,5 +75,45 @@ describe('levelOf, acrOf and isAcr', () => {
     expect(isAcr(unknown)).toBe(false);
     expect(isAcr('high')).toBe(false);
     expect(isAcr(undefined)).toBe(false);
+  });
+});
+
+describe('requiredAcr with an agency floor', () => {
+  it('raises a request below the floor to the floor', () => {
+    expect(requiredAcr(acrSubstantial, undefined, acrSubstantial, acrHigh)).toBe(acrHigh);
+  });
+
+  it('drops the requested levels below the floor and keeps the one above it', () => {
+    expect(requiredAcr(`${acrSubstantial} ${acrHigh}`, undefined, acrSubstantial, acrHigh)).toBe(acrHigh);
+  });
+
+  it('takes the highest requested level that can be reached, not the lowest', () => {
+    expect(requiredAcr(`${acrSubstantial} ${unknown} ${acrHigh}`, undefined, acrSubstantial, acrSubstantial)).toBe(acrHigh);
+    expect(requiredAcr(`${acrHigh} ${acrSubstantial}`, undefined, acrSubstantial, acrSubstantial)).toBe(acrHigh);
+  });
+
+  it('raises the client defaults and the gateway default to the floor', () => {
+    expect(requiredAcr(undefined, [acrSubstantial], acrSubstantial, acrHigh)).toBe(acrHigh);
+    expect(requiredAcr(undefined, undefined, acrSubstantial, acrHigh)).toBe(acrHigh);
+    expect(requiredAcr(unknown, [unknown], acrSubstantial, acrHigh)).toBe(acrHigh);
+  });
+
+  it('keeps a request at or above the floor', () => {
+    expect(requiredAcr(acrSubstantial, undefined, acrHigh, acrSubstantial)).toBe(acrSubstantial);
+    expect(requiredAcr(undefined, undefined, acrHigh, acrSubstantial)).toBe(acrHigh);
+  });
+});
+
+describe('floorOf', () => {
+  const client = (metadata: Record<string, unknown>) => ({ metadata: () => metadata });
+
+  it('reads the registered facegate_min_acr', () => {
+    expect(floorOf(client({ facegate_min_acr: acrHigh }))).toBe(acrHigh);
+  });
+
+  it('has no floor without the member, with an unknown value, or without a client', () => {
+    expect(floorOf(client({}))).toBeUndefined();
+    expect(floorOf(client({ facegate_min_acr: 'high' }))).toBeUndefined();
+    expect(floorOf(undefined)).toBeUndefined();
   });
 });
