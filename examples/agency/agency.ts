@@ -188,7 +188,10 @@ export async function createAgency(o: AgencyOptions) {
       if (mode === 'poll') void settle(client.pollBackchannelAuthenticationGrant(config, response, undefined, { DPoP: dpop }));
       else pings.set(id, () => void settle(client.pollBackchannelAuthenticationGrant(config, { ...response, interval: 0 }, undefined, { DPoP: dpop })));
       ctx.status = 202;
-      ctx.body = { id, status: proof.status, auth_req_id: response.auth_req_id, expires_in: response.expires_in };
+      // With the gateway's `qr` notifier the one-time link comes back here, for the agency to show
+      // as a QR code at its desk; with `webhook` it goes to the agency's notification URI instead.
+      const link = typeof response.facegate_link === 'string' ? response.facegate_link : undefined;
+      ctx.body = { id, status: proof.status, auth_req_id: response.auth_req_id, expires_in: response.expires_in, ...(link ? { link } : {}) };
       return;
     }
     const proofPath = /^\/proof-of-life\/([\w-]+)$/.exec(path);

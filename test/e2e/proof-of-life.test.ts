@@ -16,7 +16,8 @@ import { startAgencyServer, testCertificate } from '../helpers/agency-server.ts'
 import { createBrowser } from '../helpers/browser.ts';
 import { describeWithData, face } from '../helpers/data.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
-import { liveCamera, warmLiveCitizen } from '../helpers/live.ts';
+import { warmLiveCitizen } from '../helpers/live.ts';
+import { openProofLink, proveLifeAt } from '../helpers/proof.ts';
 import { runStream } from '../helpers/stream.ts';
 
 const cibaGrant = 'urn:openid:params:grant-type:ciba';
@@ -50,36 +51,8 @@ describeWithData('proof of life over CIBA', () => {
     .then((tokens) => ({ tokens, error: undefined }), (err: { error?: string; status?: number }) => ({ tokens: undefined, error: err.error ?? String(err) }));
   const refusal = (p: Promise<unknown>) => p.then(() => ({ error: 'none' }), (err: { error?: string; status?: number; error_description?: string }) => ({ error: err.error, status: err.status }));
 
-  /** The citizen opens the link in her browser: the link's page, then her choice. */
-  async function openLink(link: string, decision: 'start' | 'deny' = 'start') {
-    const browser = createBrowser();
-    const landing = await browser.request(link, { headers: { accept: 'application/json' } });
-    expect(landing.status).toBe(200);
-    const it = landing.json as { csrf: string; bindingMessage: string; client: { name: string }; claims: string[]; endpoints: { claim: string } };
-    const chosen = await browser.request(`${gw.issuer}${it.endpoints.claim}`, {
-      method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': it.csrf },
-      body: JSON.stringify({ t: new URL(link).searchParams.get('t'), decision }),
-    });
-    return { browser, landing: it, chosen: chosen as typeof chosen & { json: { redirectTo: string } } };
-  }
-
-  /** …and proves she is alive: the capture page's capture, streamed from her camera at high. */
-  async function proveLife(link: string) {
-    const { browser, landing, chosen } = await openLink(link);
-    const page = (await browser.request(`${gw.issuer}${chosen.json.redirectTo}`, { headers: { accept: 'application/json' } })).json as {
-      id: string; csrf: string; acr: string; bindingMessage: string; endpoints: { capture: string; deny: string; done: string };
-    };
-    // No ID is typed: the capture is for the citizen the agency named.
-    const start = await browser.request(`${gw.issuer}${page.endpoints.capture}`, {
-      method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': page.csrf }, body: '{}',
-    });
-    expect(start.status).toBe(201);
-    const { stream, steps, acr } = start.json as { stream: string; steps: number; acr: string };
-    expect({ steps, acr }).toEqual({ steps: 2, acr: acrHigh });
-    const cookie = [...browser.jar].map(([k, v]) => `${k}=${v}`).join('; ');
-    const run = await runStream({ url: `${gw.issuer.replace(/^http/, 'ws')}${stream}`, origin: gw.issuer, cookie, csrf: page.csrf, camera: await liveCamera() });
-    return { browser, landing, page, run };
-  }
+  const openLink = (link: string, decision: 'start' | 'deny' = 'start') => openProofLink(gw.issuer, link, decision);
+  const proveLife = (link: string) => proveLifeAt(gw.issuer, link);
 
   beforeAll(async () => {
     server = await startAgencyServer(tls);
