@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { loadConfig } from '../../config/load.ts';
 import { registerAuditCommands } from './audit-commands.ts';
+import { registerDocumentCommands } from './document-commands.ts';
 import { registerEvalCommands } from './eval-commands.ts';
 import { registerFaceCommands } from './face-commands.ts';
 import { registerKeyCommands } from './key-commands.ts';
@@ -36,4 +37,5 @@ registerOidcCommands(program, config, run);
 registerKeyCommands(program, config, run);
 registerAuditCommands(program, config, run);
 registerRiskCommands(program, config, run);
+registerDocumentCommands(program, config, run);
 await program.parseAsync(process.argv);
