@@ -149,7 +149,7 @@ describe('facegate clients', () => {
     const r = await run('clients', 'list', '--json');
     expect(r.code).toBe(0);
     const all = json(r.stdout) as Array<{ client_id: string }>;
-    expect(all.map((c) => c.client_id)).toEqual(['logout-office', 'tax-office']);
-    expect(all[1]).toMatchObject({ client_name: 'Tax office', scope: 'openid profile' });
+    expect(all.map((c) => c.client_id)).toEqual(['logout-office', 'pension-office', 'tax-office']);
+    expect(all.find((c) => c.client_id === 'tax-office')).toMatchObject({ client_name: 'Tax office', scope: 'openid profile' });
   });
 });
