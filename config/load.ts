@@ -141,4 +141,7 @@ function checkSecrets(config: Config): void {
   const reused = developmentSecretsInUse(secrets);
   if (reused.length) fail(`NODE_ENV=production with development secrets: ${reused.map((r) => `secrets.${r}`).join(', ')}`);
   if (!config.server.issuer.startsWith('https://')) fail('server.issuer: must be https in production');
+  // The gateway speaks plain HTTP behind a TLS-terminating proxy; without trusting its X-Forwarded-Proto
+  // every request looks insecure and is redirected to https or refused (https_required).
+  if (!config.server.trustProxy) fail('server.trustProxy: must be true in production (FACEGATE_TRUST_PROXY=true): the gateway serves plain HTTP behind a TLS-terminating proxy, and without trusting it every request would be redirected to https or refused');
 }

@@ -7,7 +7,7 @@ import { loadConfig } from '../../config/load.ts';
 const key = (n = 32) => randomBytes(n).toString('base64');
 const longSecret = () => randomBytes(32).toString('hex');
 const production = (over: Record<string, string | undefined> = {}) => ({
-  NODE_ENV: 'production', FACEGATE_ISSUER: 'https://id.gov.example',
+  NODE_ENV: 'production', FACEGATE_ISSUER: 'https://id.gov.example', FACEGATE_TRUST_PROXY: 'true',
   FACEGATE_COOKIE_KEYS: longSecret(), FACEGATE_DATA_KEYS: `k1:${key()}`, FACEGATE_DATA_KEY_ID: 'k1',
   FACEGATE_DPOP_NONCE_SECRET: key(), FACEGATE_PAIRWISE_SALT: longSecret(), FACEGATE_CSRF_SECRET: longSecret(),
   FACEGATE_AUDIT_KEYS: `a2026:${key()}`, FACEGATE_AUDIT_KEY_ID: 'a2026',

@@ -15,6 +15,7 @@ const longSecret = () => randomBytes(32).toString('hex');
 /** Production with freshly generated secrets, as an operator would configure it. */
 const freshProduction = (): Env => ({
   NODE_ENV: 'production',
+  FACEGATE_TRUST_PROXY: 'true',
   FACEGATE_ISSUER: 'https://id.gov.example',
   FACEGATE_COOKIE_KEYS: `${longSecret()},${longSecret()}`,
   FACEGATE_DATA_KEYS: `k2025:${key32()}`,
@@ -88,6 +89,13 @@ describe('loadConfig in production', () => {
     const err = errorOf(() => loadConfig(production({ FACEGATE_ISSUER: 'http://id.gov.example' })));
     expect(err.code).toBe('invalid_config');
     expect(err.message).toContain('server.issuer');
+  });
+
+  it('refuses a production gateway that does not trust its TLS proxy, naming server.trustProxy', () => {
+    const err = errorOf(() => loadConfig(production({ FACEGATE_TRUST_PROXY: undefined })));
+    expect(err.code).toBe('invalid_config');
+    expect(err.message).toContain('server.trustProxy');
+    expect(loadConfig(production()).server.trustProxy).toBe(true);
   });
 
   it('refuses the default http://localhost issuer with invalid_config naming server.issuer', () => {

@@ -27,6 +27,6 @@ describe('startLine', () => {
   });
 
   it('has no warning in production, where the demo is off', () => {
-    expect(startLine(loadConfig({ ...fresh(), NODE_ENV: 'production', FACEGATE_ISSUER: 'https://id.gov.example' }))).toBe('Facegate listening: gateway https://id.gov.example');
+    expect(startLine(loadConfig({ ...fresh(), NODE_ENV: 'production', FACEGATE_ISSUER: 'https://id.gov.example', FACEGATE_TRUST_PROXY: 'true' }))).toBe('Facegate listening: gateway https://id.gov.example');
   });
 });
