@@ -2,48 +2,25 @@
 // agencies can use, and the endpoints of agencies' servers (token, PAR, userinfo, introspection,
 // revocation) answer no CORS, whatever the Origin. Discovery and the JWKS stay readable anywhere.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomUUID } from 'node:crypto';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import type Koa from 'koa';
 import type Provider from 'oidc-provider';
-import pino from 'pino';
 import request from 'supertest';
-import { loadConfig } from '../../../config/load.ts';
-import { buildAgencyMetadata, registerClient } from '../../../src/oidc/clients.ts';
-import { createProvider } from '../../../src/oidc/provider.ts';
-import { createApp } from '../../../src/server/app.ts';
-import { createMetrics } from '../../../src/server/metrics.ts';
-import { openTestDatabase, type TestDatabase } from '../../helpers/db.ts';
+import { clientAssertion, startProviderApp, type ProviderApp } from '../../helpers/provider-app.ts';
 
 const evil = 'https://evil.example';
 const agencyOrigin = 'https://agency.example';
-let tdb: TestDatabase;
+let gw: ProviderApp;
 let app: Koa;
 let provider: Provider;
 let issuer: string;
-let agencyKey: CryptoKey;
 
 beforeAll(async () => {
-  tdb = await openTestDatabase();
-  const signing = await generateKeyPair('PS256', { extractable: true });
-  const jwks = { keys: [{ ...await exportJWK(signing.privateKey), alg: 'PS256', use: 'sig', kid: 'k1' }] };
-  const agency = await generateKeyPair('ES256', { extractable: true });
-  agencyKey = agency.privateKey;
-  await registerClient(tdb.db, buildAgencyMetadata({
-    clientId: 'pension-office', name: 'Pension office', redirectUris: [`${agencyOrigin}/callback`],
-    jwks: { keys: [{ ...await exportJWK(agency.publicKey), alg: 'ES256', use: 'sig', kid: 'a1' }] },
-  }));
-  const config = loadConfig({ NODE_ENV: 'test' }, { server: { logLevel: 'silent' }, database: tdb.database, demo: { enabled: false } });
-  issuer = config.server.issuer;
-  provider = createProvider({ config, db: tdb.db, jwks });
-  app = createApp({
-    provider, routers: [], logger: pino({ level: 'silent' }), metrics: createMetrics(), readiness: {},
-    trustProxy: false, proxyHops: 1,
-  });
+  gw = await startProviderApp({ agencies: [{ clientId: 'pension-office', name: 'Pension office', redirectUri: `${agencyOrigin}/callback` }] });
+  ({ app, provider, issuer } = gw);
 });
 
 afterAll(async () => {
-  await tdb?.close();
+  await gw?.close();
 });
 
 const preflight = (path: string, origin: string, method = 'POST') => request(app.callback()).options(path)
@@ -69,8 +46,7 @@ describe('discovery', () => {
 
 describe('token endpoint', () => {
   it('refuses the refresh_token grant as unsupported', async () => {
-    const assertion = await new SignJWT({ iss: 'pension-office', sub: 'pension-office', aud: issuer, jti: randomUUID() })
-      .setProtectedHeader({ alg: 'ES256', kid: 'a1' }).setIssuedAt().setExpirationTime('1m').sign(agencyKey);
+    const assertion = await clientAssertion(issuer, gw.agencies['pension-office']);
     const res = await request(app.callback()).post('/token').type('form').send({
       grant_type: 'refresh_token', refresh_token: 'x', client_id: 'pension-office',
       client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion,

@@ -7,64 +7,42 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import type Koa from 'koa';
-import pino from 'pino';
 import request from 'supertest';
-import { loadConfig } from '../../../config/load.ts';
-import { buildAgencyMetadata, registerClient } from '../../../src/oidc/clients.ts';
-import { createProvider } from '../../../src/oidc/provider.ts';
-import { createApp } from '../../../src/server/app.ts';
-import { createMetrics } from '../../../src/server/metrics.ts';
-import { openTestDatabase, type TestDatabase } from '../../helpers/db.ts';
+import { clientAssertion, startProviderApp, type ProviderApp } from '../../helpers/provider-app.ts';
 
 const redirectUri = 'https://agency.example/callback';
-let tdb: TestDatabase;
+let gw: ProviderApp;
 let app: Koa;
 let issuer: string;
-let agencyKey: CryptoKey;
 let dpopKey: { privateKey: CryptoKey; jwk: JWK };
 
 beforeAll(async () => {
-  tdb = await openTestDatabase();
-  const signing = await generateKeyPair('PS256', { extractable: true });
-  const jwks = { keys: [{ ...await exportJWK(signing.privateKey), alg: 'PS256', use: 'sig', kid: 'k1' }] };
-  const agency = await generateKeyPair('ES256', { extractable: true });
-  agencyKey = agency.privateKey;
-  await registerClient(tdb.db, buildAgencyMetadata({
-    clientId: 'pension-office', name: 'Pension office', redirectUris: [redirectUri],
-    jwks: { keys: [{ ...await exportJWK(agency.publicKey), alg: 'ES256', use: 'sig', kid: 'a1' }] },
-  }));
+  gw = await startProviderApp({ agencies: [{ clientId: 'pension-office', name: 'Pension office', redirectUri }] });
+  ({ app, issuer } = gw);
   const dpop = await generateKeyPair('ES256', { extractable: true });
   dpopKey = { privateKey: dpop.privateKey, jwk: await exportJWK(dpop.publicKey) };
-  const config = loadConfig({ NODE_ENV: 'test' }, { server: { logLevel: 'silent' }, database: tdb.database, demo: { enabled: false } });
-  issuer = config.server.issuer;
-  const provider = createProvider({ config, db: tdb.db, jwks });
-  app = createApp({
-    provider, routers: [], logger: pino({ level: 'silent' }), metrics: createMetrics(), readiness: {},
-    trustProxy: false, proxyHops: 1,
-  });
 });
 
 afterAll(async () => {
-  await tdb?.close();
+  await gw?.close();
 });
 
 const now = () => Math.floor(Date.now() / 1000);
 
 type Claims = { aud?: string | string[]; iat?: number; nbf?: number };
-const assertion = (claims: Claims = {}) => new SignJWT({ iss: 'pension-office', sub: 'pension-office', jti: randomUUID(), aud: issuer, iat: now(), exp: now() + 60, ...claims })
-  .setProtectedHeader({ alg: 'ES256', kid: 'a1' }).sign(agencyKey);
+const assertion = (claims: Claims = {}) => clientAssertion(issuer, gw.agencies['pension-office'], claims);
 
 const dpopProof = (iat: number) => new SignJWT({ htm: 'POST', htu: `${issuer}/request`, jti: randomUUID(), iat })
   .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: dpopKey.jwk }).sign(dpopKey.privateKey);
 
-async function par(clientAssertion: string, dpop?: string) {
+async function par(assertionJwt: string, dpop?: string) {
   // The issuer's host, as an agency's request has: the endpoint URLs are then the issuer's.
   const req = request(app.callback()).post('/request').set('Host', new URL(issuer).host).type('form');
   if (dpop) req.set('DPoP', dpop);
   return req.send({
     client_id: 'pension-office', response_type: 'code', redirect_uri: redirectUri, scope: 'openid',
     code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256',
-    client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: clientAssertion,
+    client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertionJwt,
   });
 }
 

@@ -3,17 +3,10 @@
 // or refused with https_required, before any cookie is set; the probes stay on plain http. Over
 // https, every cookie a sign-in gets is Secure.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { randomBytes } from 'node:crypto';
 import type Koa from 'koa';
-import pino from 'pino';
 import request from 'supertest';
-import { loadConfig } from '../../../config/load.ts';
-import { buildAgencyMetadata, registerClient } from '../../../src/oidc/clients.ts';
-import { createProvider } from '../../../src/oidc/provider.ts';
-import { createApp } from '../../../src/server/app.ts';
-import { createMetrics } from '../../../src/server/metrics.ts';
-import { openTestDatabase, type TestDatabase } from '../../helpers/db.ts';
+import { clientAssertion, startProviderApp, type ProviderApp } from '../../helpers/provider-app.ts';
 
 const issuer = 'https://id.gov.example';
 const host = new URL(issuer).host;
@@ -21,39 +14,28 @@ const redirectUri = 'https://agency.example/callback';
 const key32 = () => randomBytes(32).toString('base64');
 const longSecret = () => randomBytes(32).toString('hex');
 
-let tdb: TestDatabase;
+let gw: ProviderApp;
 let app: Koa;
-let agencyKey: CryptoKey;
 
 beforeAll(async () => {
-  tdb = await openTestDatabase();
-  const signing = await generateKeyPair('PS256', { extractable: true });
-  const jwks = { keys: [{ ...await exportJWK(signing.privateKey), alg: 'PS256', use: 'sig', kid: 'k1' }] };
-  const agency = await generateKeyPair('ES256', { extractable: true });
-  agencyKey = agency.privateKey;
-  await registerClient(tdb.db, buildAgencyMetadata({
-    clientId: 'pension-office', name: 'Pension office', redirectUris: [redirectUri],
-    jwks: { keys: [{ ...await exportJWK(agency.publicKey), alg: 'ES256', use: 'sig', kid: 'a1' }] },
-  }));
   // Production as an operator configures it: fresh secrets, an https issuer, behind a TLS proxy.
-  const config = loadConfig({
-    NODE_ENV: 'production', FACEGATE_ISSUER: issuer, FACEGATE_TRUST_PROXY: 'true',
-    FACEGATE_COOKIE_KEYS: longSecret(), FACEGATE_DATA_KEYS: `dev:${key32()},k1:${key32()}`, FACEGATE_DATA_KEY_ID: 'k1',
-    FACEGATE_AUDIT_KEYS: `dev:${key32()},a1:${key32()}`, FACEGATE_AUDIT_KEY_ID: 'a1', FACEGATE_DPOP_NONCE_SECRET: key32(), FACEGATE_PAIRWISE_SALT: longSecret(), FACEGATE_CSRF_SECRET: longSecret(),
-  }, { server: { logLevel: 'silent' }, database: tdb.database });
-  const provider = createProvider({ config, db: tdb.db, jwks });
-  app = createApp({
-    provider, routers: [], logger: pino({ level: 'silent' }), metrics: createMetrics(), readiness: {},
-    trustProxy: true, proxyHops: 1, httpsOrigin: issuer,
+  gw = await startProviderApp({
+    agencies: [{ clientId: 'pension-office', name: 'Pension office', redirectUri }],
+    env: {
+      NODE_ENV: 'production', FACEGATE_ISSUER: issuer, FACEGATE_TRUST_PROXY: 'true',
+      FACEGATE_COOKIE_KEYS: longSecret(), FACEGATE_DATA_KEYS: `dev:${key32()},k1:${key32()}`, FACEGATE_DATA_KEY_ID: 'k1',
+      FACEGATE_AUDIT_KEYS: `dev:${key32()},a1:${key32()}`, FACEGATE_AUDIT_KEY_ID: 'a1', FACEGATE_DPOP_NONCE_SECRET: key32(), FACEGATE_PAIRWISE_SALT: longSecret(), FACEGATE_CSRF_SECRET: longSecret(),
+    },
+    app: { trustProxy: true, proxyHops: 1, httpsOrigin: issuer },
   });
+  app = gw.app;
 });
 
 afterAll(async () => {
-  await tdb?.close();
+  await gw?.close();
 });
 
-const assertion = () => new SignJWT({ iss: 'pension-office', sub: 'pension-office', aud: issuer, jti: randomUUID() })
-  .setProtectedHeader({ alg: 'ES256', kid: 'a1' }).setIssuedAt().setExpirationTime('1m').sign(agencyKey);
+const assertion = () => clientAssertion(issuer, gw.agencies['pension-office']);
 
 async function par(proto?: string) {
   const req = request(app.callback()).post('/request').set('Host', host).type('form');
