@@ -1,8 +1,9 @@
 // `npm start`: load the configuration once, then serve. A configuration or startup error stops
-// the process with its code and no secret in the message.
+// the process with its code and no secret in the message. The face engine's workers start loading
+// their models first, while this thread loads the rest of the gateway (start-up time: they overlap).
 import { loadConfig } from '../config/load.ts';
+import { createEnginePool } from './biometrics/pool.ts';
 import { createLogger } from './server/logger.ts';
-import { serve } from './server/serve.ts';
 
 let config;
 try {
@@ -13,7 +14,10 @@ try {
 }
 const logger = createLogger(config);
 try {
-  await serve(config, logger);
+  const analyzer = createEnginePool(config.biometrics);
+  analyzer.catch(() => {}); // awaited by the gateway; a failure stops the start below
+  const { serve } = await import('./server/serve.ts');
+  await serve(config, logger, { analyzer });
 } catch (err) {
   logger.fatal({ err: { code: (err as { code?: string }).code, message: (err as Error).message } }, 'facegate could not start');
   process.exit(1);

@@ -149,16 +149,26 @@ export function scale(values: Float32Array, factor: number): Float32Array {
  */
 export function blockMeans(img: RgbImage, cols: number, rows: number): number[] {
   const { data, width: W, height: H } = img;
+  // Integer sums (exact): each cell's columns are a contiguous run, summed in one tight loop per row.
   const sums = new Float64Array(cols * rows * 3);
   const counts = new Float64Array(cols * rows);
-  const colOf = new Int32Array(W);
-  for (let x = 0; x < W; x++) colOf[x] = Math.min(cols - 1, Math.floor((x * cols) / W));
-  for (let y = 0, i = 0; y < H; y++) {
+  const colStart = new Int32Array(cols + 1);
+  for (let x = 0, c = 0; x <= W; x++) {
+    const cell = x === W ? cols : Math.min(cols - 1, Math.floor((x * cols) / W));
+    while (c < cell) colStart[++c] = x;
+  }
+  colStart[cols] = W;
+  for (let y = 0; y < H; y++) {
     const rowBase = Math.min(rows - 1, Math.floor((y * rows) / H)) * cols;
-    for (let x = 0; x < W; x++, i += 3) {
-      const cell = rowBase + colOf[x];
-      sums[cell * 3] += data[i]; sums[cell * 3 + 1] += data[i + 1]; sums[cell * 3 + 2] += data[i + 2];
-      counts[cell]++;
+    const rowOff = y * W * 3;
+    for (let c = 0; c < cols; c++) {
+      let r = 0, g = 0, b = 0;
+      for (let i = rowOff + colStart[c] * 3, end = rowOff + colStart[c + 1] * 3; i < end; i += 3) {
+        r += data[i]; g += data[i + 1]; b += data[i + 2];
+      }
+      const cell = rowBase + c;
+      sums[cell * 3] += r; sums[cell * 3 + 1] += g; sums[cell * 3 + 2] += b;
+      counts[cell] += colStart[c + 1] - colStart[c];
     }
   }
   return Array.from(sums, (v, k) => Math.round(v / Math.max(1, counts[(k / 3) | 0])));

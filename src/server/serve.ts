@@ -2,12 +2,14 @@
 // (stop accepting, let requests in flight finish within the grace period, close pool and db).
 import { createServer } from 'node:http';
 import type { Config } from '../../config/schema.ts';
+import type { FaceAnalyzer } from '../biometrics/pool.ts';
 import { createGateway } from './gateway.ts';
 import type { Logger } from './logger.ts';
 import { startLine, startUrls } from './start-line.ts';
 
-export async function serve(config: Readonly<Config>, logger: Logger): Promise<void> {
-  const gateway = await createGateway(config, { logger });
+/** `analyzer`: the face engine pool, when the caller started it early (it is closed with the gateway). */
+export async function serve(config: Readonly<Config>, logger: Logger, options: { analyzer?: Promise<FaceAnalyzer> } = {}): Promise<void> {
+  const gateway = await createGateway(config, { logger, ...(options.analyzer ? { analyzer: options.analyzer, ownsAnalyzer: true } : {}) });
   // koa's handler settles every request itself (errors included): its promise needs no one.
   const handle = gateway.app.callback();
   const server = createServer((req, res) => void handle(req, res));
