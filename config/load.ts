@@ -60,6 +60,7 @@ export const envMap: Record<string, { path: string[]; parse: (v: string) => unkn
   FACEGATE_LOCKOUT_MAX_FAILURES_ANY_NETWORK: { path: ['risk', 'lockout', 'maxFailuresAnyNetwork'], parse: Number },
   FACEGATE_TRUST_FRAMEWORK: { path: ['oidc', 'trustFramework'], parse: String },
   FACEGATE_DEMO: { path: ['demo', 'enabled'], parse: bool },
+  FACEGATE_ACCOUNT_INTERNAL_URL: { path: ['account', 'internalUrl'], parse: String },
   FACEGATE_MODELS_DIR: { path: ['biometrics', 'modelsDir'], parse: String },
   FACEGATE_WORKERS: { path: ['biometrics', 'workers'], parse: Number },
   FACEGATE_MAX_IMAGE_BYTES: { path: ['biometrics', 'image', 'maxBytes'], parse: Number },

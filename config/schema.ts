@@ -79,6 +79,32 @@ export const configSchema = z.object({
     pollIntervalSeconds: z.number().int().min(1).max(60).default(5).describe('The CIBA polling interval (`interval` of the answer): a poll of a pending request sooner than this after the previous one (or the request) is answered slow_down, and the interval grows by 5 s for that request'),
     notifyTimeoutMs: z.number().int().min(100).max(30_000).default(5000).describe('How long the agency\'s notification webhook has to accept a notice (2xx) before the backchannel request fails (temporarily_unavailable)'),
   }).prefault({}).describe('Agency-initiated proof of life over CIBA (docs/agencies.md#proof-of-life)'),
+  passkeys: z.object({
+    enabled: z.boolean().default(true).describe('Offer and use passkeys (WebAuthn) after the face check at sign-in (docs/agencies.md#possession-factor). The relying party ID is the issuer\'s host name, which must be a domain (not an IP address): with an IP issuer no passkey step is offered'),
+    rpName: z.string().min(1).max(64).default('Facegate').describe('The name authenticators show for the gateway when a passkey is added'),
+    challengeSeconds: z.number().int().min(30).max(600).default(180).describe('Lifetime of a passkey challenge (single use, stored in the database) and the time the authenticator is given'),
+    stepSeconds: z.number().int().min(60).max(1800).default(600).describe('How long after a verified face the passkey step waits (then the sign-in starts again)'),
+    maxFailures: z.number().int().min(1).max(10).default(3).describe('Failed passkey assertions allowed in one sign-in; then the passkey step ends (face only, or possession_required for an agency that requires a possession factor)'),
+  }).prefault({}).describe('Passkeys bound to a citizen after a face check (issue 14, part 2)'),
+  account: z.object({
+    idleSeconds: z.number().int().min(60).max(3600).default(900).describe('The citizen\'s space (/account): a session unused this long ends (she signs in again with her face)'),
+    maxSeconds: z.number().int().min(300).max(86_400).default(7200).describe('The citizen\'s space: the longest a session lasts, however active'),
+    internalUrl: z.url().optional().describe('Where the gateway reaches its own provider for the space\'s sign-in (openid-client as the built-in client facegate-account), when the issuer URL is not reachable from inside (behind a proxy), e.g. http://127.0.0.1:3000; requests keep the issuer\'s Host and are marked X-Forwarded-Proto of the issuer (needs server.trustProxy for an https issuer). Default: the issuer itself'),
+  }).prefault({}).describe('The citizen\'s own space at /account (docs/support.md)'),
+  onboarding: z.object({
+    enabled: z.boolean().default(true).describe('Remote onboarding with an identity document at /onboarding (docs/onboarding.md): a citizen in the registry without a face template enrolls one from a live capture checked against her document'),
+    portraitThreshold: z.number().min(0).max(1).default(0.43).describe('Cosine threshold of the document portrait against the live face (the best frame of the capture at high), calibrated for document-vs-live pairs by `npm run bench:portrait` (FMR target 1e-5, docs/onboarding.md)'),
+    sessionTtlSeconds: z.number().int().min(60).max(3600).default(900).describe('Lifetime of an onboarding session (the ID typed, the document read, the live capture): its state, the document portrait\'s sealed embedding included, is deleted when it ends or expires'),
+    maxDocumentAttempts: z.number().int().min(1).max(10).default(3).describe('Document photos one onboarding session may submit before it is refused'),
+    maxSessionsPerIdPerDay: z.number().int().min(1).max(50).default(5).describe('Onboarding sessions one national ID may start in 24 hours, counted under its HMAC whether or not the ID exists (one more is refused with rate_limited)'),
+    maxDocumentBytes: z.number().int().min(100_000).max(20_000_000).default(8_000_000).describe('Largest document photo accepted (bytes)'),
+  }).prefault({}).describe('Remote onboarding with an identity document (docs/onboarding.md)'),
+  handoff: z.object({
+    ttlSeconds: z.number().int().min(60).max(1800).default(600).describe('Lifetime of a "Use my phone\'s camera" code (QR code and short link), never beyond the sign-in\'s or proof of life\'s own expiry'),
+    maxPerSignIn: z.number().int().min(1).max(10).default(3).describe('Phone codes one sign-in (or proof-of-life page) may make; each new code cancels the previous one'),
+    lookupFailuresPerIp: z.number().int().min(3).max(1000).default(20).describe('Unknown phone codes typed from one client IP within lookupWindowSeconds before its lookups are refused (rate_limited) until the window ends'),
+    lookupWindowSeconds: z.number().int().min(60).max(86_400).default(600).describe('The window of lookupFailuresPerIp'),
+  }).prefault({}).describe('"Finish on my phone" (docs/capture-api.md#finish-on-my-phone-handoff)'),
   capture: z.object({
     ttlSeconds: z.number().int().min(30).max(600).default(300).describe('Lifetime of a capture session'),
     maxAttempts: z.number().int().min(1).max(10).default(3).describe('Verification attempts (no match or not live) per capture session before it is closed'),

@@ -51,8 +51,19 @@ export function assetManifest(dir: string = staticDir): Map<string, Asset> {
   return manifest;
 }
 
+/**
+ * Third-party browser bundles, served from node_modules (never a CDN) at `/static/vendor/<name>.<hash>.js`:
+ * @simplewebauthn/browser's UMD bundle (the passkey step). Pages name them `vendor/<file>`.
+ */
+export const vendorDir = fileURLToPath(new URL('../node_modules/@simplewebauthn/browser/dist/bundle', import.meta.url));
+
 /** The URL of an asset as the pages reference it (hashed); an unknown name is a programming error. */
 export function assetUrl(file: string): string {
+  if (file.startsWith('vendor/')) {
+    const vendor = assetManifest(vendorDir).get(file.slice('vendor/'.length));
+    if (!vendor) throw new Error(`no asset named ${file} in ${vendorDir}`);
+    return `/static/vendor/${vendor.hashed}`;
+  }
   const asset = assetManifest().get(file);
   if (!asset) throw new Error(`no asset named ${file} in views/static`);
   return `/static/${asset.hashed}`;

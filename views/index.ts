@@ -3,7 +3,7 @@
 
 export { html, raw, escapeHtml, safeUrl, isSafeHtml, SafeHtml, type HtmlValue } from './html.ts';
 export { renderLayout, serviceName, jsonForScript, type LayoutProps } from './layout.ts';
-export { assetManifest, assetUrl, buildAssetManifest, staticDir, type Asset } from './assets.ts';
+export { assetManifest, assetUrl, buildAssetManifest, staticDir, vendorDir, type Asset } from './assets.ts';
 export {
   languages, languageCookie, languageOf, fromAcceptLanguage, isLang, messagesOf, codeMessage, clientMessages, fill,
   type Lang, type Messages, type LanguageContext,
@@ -17,4 +17,10 @@ export {
   type DemoHomeProps, type DemoResultProps, type DemoErrorProps,
 } from './demo.ts';
 export { renderEnroll, type EnrollProps } from './enroll.ts';
+export {
+  renderHandoffDesktop, renderHandoffEnter, renderHandoffStart, renderHandoffMessage, renderHandoffDone,
+  type HandoffDesktopProps, type HandoffDesktopState, type HandoffStartProps,
+} from './handoff.ts';
 export { renderProofStart, renderProofDone, renderProofOutbox, type ProofStartProps } from './proof.ts';
+export { renderPasskeyStep, type PasskeyStepProps } from './passkey.ts';
+export { renderOnboardingStart, renderOnboardingDocument, renderOnboardingCapture, renderOnboardingOutcome } from './onboarding.ts';

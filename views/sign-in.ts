@@ -8,7 +8,8 @@
 //   data-action while an action is asked), #countdown (get ready), #progress (the steps, li.done /
 //   li.current), #camera-frame[data-fit=good|adjust] (the oval shows the fit),
 //   #fallback (hidden unless there is no camera),
-//   #cancel, #messages (the script's strings as JSON), language links a[hreflang].
+//   #cancel, #messages (the script's strings as JSON), language links a[hreflang],
+//   #handoff-start ("Use my phone's camera", with phoneAction), #on-phone (the phone of a handoff).
 
 import { describeLevel, labelClaims, type AssuranceLevel } from './claims.ts';
 import { html, safeUrl, type SafeHtml } from './html.ts';
@@ -56,6 +57,16 @@ export interface SignInProps {
   proof?: { bindingMessage: string };
   /** The page's own GET address, for the language switch (default `/interaction/:uid`). */
   languagePath?: string;
+  /**
+   * The desktop's "Use my phone's camera" (src/handoff/): the submit button posts the form (csrf and
+   * the typed ID, urlencoded) to this address, which makes a code for the phone.
+   */
+  phoneAction?: string;
+  /**
+   * The page on the phone of a handoff: no ID field (it was typed on the computer; its last
+   * characters are shown), a line saying the computer goes on by itself; cancel reads "Stop".
+   */
+  onPhone?: { maskedId?: string; device?: string };
 }
 
 /** The status region's content: the feedback list, or nothing. */
@@ -84,7 +95,8 @@ function renderFallback(_acr: AssuranceLevel, clientName: string, lang: Lang): S
 
 /** Renders the complete sign-in page. */
 export function renderSignIn(props: SignInProps): string {
-  const { uid, clientName, acr, claims, csrf, endpoints, feedback = [], nationalId = '', lang = 'en', proof } = props;
+  const { uid, clientName, acr, claims, csrf, endpoints, feedback = [], nationalId = '', lang = 'en', proof, phoneAction, onPhone } = props;
+  const h = messagesOf(lang).handoff;
   const t = messagesOf(lang).signIn;
   const p = messagesOf(lang).proof;
   const labels = labelClaims(claims.filter((name) => name !== 'auth_time'), lang); // as on the consent page
@@ -102,6 +114,7 @@ export function renderSignIn(props: SignInProps): string {
     <h1>${proof ? p.title : t.title}</h1>
     ${proof ? html`<p class="lead">${fill(p.asks, { client: clientName })}</p>
     ${renderBinding(clientName, proof.bindingMessage, lang)}` : html`<p class="lead">${before}<strong>${clientName}</strong>${after}</p>`}
+    ${onPhone ? html`<p id="on-phone" class="notice">${h.onPhone}${onPhone.maskedId ? html` ${fill(h.idTyped, { id: onPhone.maskedId })}` : ''}</p>` : ''}
     <p>${describeLevel(acr, lang)}</p>
     ${labels.length > 0 ? html`<p>${fill(t.asked, { client: clientName, list: labels.join('; ') })}</p>` : ''}
 
@@ -110,7 +123,7 @@ export function renderSignIn(props: SignInProps): string {
     <form id="sign-in-form" class="sign-in" method="post" action="${safeUrl(endpoints.verify)}" enctype="multipart/form-data" data-state="idle"
       data-interaction="${uid}" data-capture="${safeUrl(endpoints.capture)}" data-quality="${safeUrl(endpoints.quality)}" data-acr="${acr}">
       <input type="hidden" name="csrf" value="${csrf}">
-${proof ? '' : idField}
+${proof || onPhone ? '' : idField}
 
       <fieldset class="field photo">
         <legend>${t.photoLegend}</legend>
@@ -126,7 +139,13 @@ ${proof ? '' : idField}
           </div>
           <p id="camera-guidance" class="guidance" aria-live="polite" aria-atomic="true"></p>
         </div>${renderFallback(acr, clientName, lang)}
-      </fieldset>
+      </fieldset>${phoneAction ? html`
+      <section id="handoff-offer" class="handoff-offer box" aria-labelledby="handoff-offer-title">
+        <h2 id="handoff-offer-title">${h.offerTitle}</h2>
+        <p id="handoff-offer-text">${h.offerText}</p>
+        <button type="submit" id="handoff-start" class="button button--secondary" formaction="${safeUrl(phoneAction)}" formmethod="post"
+          formenctype="application/x-www-form-urlencoded" aria-describedby="handoff-offer-text">${h.offerButton}</button>
+      </section>` : ''}
     </form>
 
     <section class="tips" aria-labelledby="tips-title">
@@ -138,7 +157,7 @@ ${proof ? '' : idField}
 
     <form class="cancel" method="post" action="${safeUrl(endpoints.abort)}">
       <input type="hidden" name="csrf" value="${csrf}">
-      <button type="submit" id="cancel" class="button button--secondary">${proof ? p.notMe : t.cancel}</button>
+      <button type="submit" id="cancel" class="button button--secondary">${onPhone ? h.stop : proof ? p.notMe : t.cancel}</button>
     </form>`;
   return renderLayout({
     title: proof ? p.title : hasFeedback ? t.titleRetry : t.title,

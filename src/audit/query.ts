@@ -120,15 +120,35 @@ export async function exportEvents(db: Db, range: { since?: number; until?: numb
   return n;
 }
 
-/** A token exchange that gave an agency this citizen's claims. */
-export type SignIn = { at: number; clientId: string | null; acr: string | null; amr: string[]; scopes: string[]; claims: string[] };
+/** A token exchange that gave an agency this citizen's claims: a sign-in (code) or a proof of life (CIBA). */
+export type SignIn = {
+  /** The audit row's id (the citizen's space reports "This wasn't me" against it). */
+  id: number;
+  at: number; clientId: string | null; kind: 'sign_in' | 'proof_of_life'; acr: string | null; amr: string[]; scopes: string[]; claims: string[];
+};
 
-/** The citizen's sign-ins (tokens issued by code exchange), most recent first. */
-export async function listSignIns(db: Db, citizenId: string): Promise<SignIn[]> {
-  const rows = await db<AuditRow>('audit_events').where({ citizen_id: citizenId, type: 'oidc.grant.success' }).orderBy('id', 'desc');
+const cibaGrant = 'urn:openid:params:grant-type:ciba';
+
+/**
+ * The citizen's sign-ins and proofs of life (tokens issued by code exchange or by the CIBA grant),
+ * most recent first; `limit` rows from before the row `beforeId` when paged.
+ */
+export async function listSignIns(db: Db, citizenId: string, page: { limit?: number; beforeId?: number } = {}): Promise<SignIn[]> {
+  const q = db<AuditRow>('audit_events').where({ citizen_id: citizenId, type: 'oidc.grant.success' }).orderBy('id', 'desc');
+  if (page.beforeId !== undefined) q.where('id', '<', page.beforeId);
+  if (page.limit !== undefined) q.limit(page.limit);
+  const rows = await q;
   return rows.flatMap((r) => {
     const d = (parseDetails(r.details) ?? {}) as { grant_type?: string; acr?: string; amr?: string[]; scope?: string; claims?: string[] };
-    if (d.grant_type !== 'authorization_code') return [];
-    return [{ at: Number(r.at), clientId: r.client_id, acr: d.acr ?? null, amr: d.amr ?? [], scopes: String(d.scope ?? '').split(' ').filter(Boolean), claims: d.claims ?? [] }];
+    if (d.grant_type !== 'authorization_code' && d.grant_type !== cibaGrant) return [];
+    return [{
+      id: Number(r.id), at: Number(r.at), clientId: r.client_id, kind: d.grant_type === cibaGrant ? 'proof_of_life' as const : 'sign_in' as const,
+      acr: d.acr ?? null, amr: d.amr ?? [], scopes: String(d.scope ?? '').split(' ').filter(Boolean), claims: d.claims ?? [],
+    }];
   });
+}
+
+/** One of the citizen's sign-ins by its audit row id; undefined when the row is not one of hers. */
+export async function findSignIn(db: Db, citizenId: string, id: number): Promise<SignIn | undefined> {
+  return (await listSignIns(db, citizenId, { beforeId: id + 1, limit: 1 })).find((s) => s.id === id);
 }

@@ -35,6 +35,8 @@ export type CheckContext = {
   prompts?: number[];
   /** sha256 (hex) of each frame's bytes as received, in frame order. */
   digests?: string[];
+  /** A reference other than the registry's (a document portrait): its own calibrated threshold, not moved by pose. */
+  matchThreshold?: number;
 };
 
 const median = (xs: number[]) => {
@@ -98,10 +100,10 @@ export function checkLiveness(frames: Frames, { config, flow }: CheckContext): C
  * level's threshold moved by that frame's pose (threshold.ts). One frame, as the thresholds were
  * calibrated on single-image pairs.
  */
-export function checkMatch(frames: Frames, { flow, template, config }: CheckContext): CheckResult {
-  const base = config.biometrics.match[levelOf(flow.acr)];
+export function checkMatch(frames: Frames, { flow, template, config, matchThreshold }: CheckContext): CheckResult {
+  const base = matchThreshold ?? config.biometrics.match[levelOf(flow.acr)];
   const probe = bestFrame(frames);
-  const threshold = adaptiveThreshold(base, probe, config.biometrics.match.adaptive);
+  const threshold = matchThreshold ?? adaptiveThreshold(base, probe, config.biometrics.match.adaptive);
   const measured = { baseThreshold: base, poseDeg: Math.round(poseDeviation(probe) * 10) / 10, frame: frames.indexOf(probe) };
   if (!template) return { name: 'match', outcome: 'fail', code: 'no_match', threshold, measured };
   const score = cosineSimilarity(probe.face.embedding!, template);

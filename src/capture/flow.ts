@@ -12,8 +12,8 @@ import { AppError } from '../shared/errors.ts';
 
 export type CaptureState = 'open' | 'verified' | 'rejected' | 'expired';
 export type ChallengeAction = 'blink' | 'turn_left' | 'turn_right';
-/** sign_in: an oidc-provider interaction; proof_of_life: an agency's CIBA request (src/proof/). */
-export type CapturePurpose = 'sign_in' | 'proof_of_life';
+/** sign_in: an oidc-provider interaction; proof_of_life: an agency's CIBA request (src/proof/); onboarding: a remote onboarding (src/onboarding/). */
+export type CapturePurpose = 'sign_in' | 'proof_of_life' | 'onboarding';
 
 export interface CaptureFlow {
   id: string;

@@ -90,6 +90,7 @@ export function createInteractionRouter({ provider, capture, csrf, config, audit
     ctx.body = renderSignIn({
       uid: d.uid, clientName: a.name, acr: levelOf(acrFor(d, a)), claims: claimsFor(a.scopes),
       csrf: csrf.token(d.uid), endpoints: endpoints(d.uid), feedback, nationalId, lang: languageOf(ctx),
+      phoneAction: `/interaction/${encodeURIComponent(d.uid)}/handoff`, // src/handoff/: "Use my phone's camera"
     });
   }
 

@@ -8,7 +8,8 @@ import type { Audit, AuditEvent } from '../audit/log.ts';
 import type { ImageAnalysis } from '../biometrics/engine.ts';
 import type { FaceAnalyzer } from '../biometrics/pool.ts';
 import type { Db } from '../db/knex.ts';
-import { levelOf, type Acr } from '../oidc/acr.ts';
+import { hasOpenReport } from '../account/reports.ts';
+import { acrOf, levelOf, type Acr } from '../oidc/acr.ts';
 import { findCitizenByNationalId, normalizeTypedNationalId } from '../registry/citizens.ts';
 import { embeddingModelId, loadTemplate } from '../registry/templates.ts';
 import { decideRisk, type RiskDecision, type RiskInput } from '../risk/decide-risk.ts';
@@ -62,7 +63,19 @@ export type CaptureDeps = {
   limits: AttemptLimits; keys: RiskKeys;
   observe?: (decision: { level: string; status: string; code?: string }, analyses: ImageAnalysis[]) => void;
   observeRisk?: RiskObserver;
+  /** Purposes whose match reference is not the registry template (onboarding: the document portrait). */
+  references?: Partial<Record<CaptureFlow['purpose'], CaptureReference>>;
   clock?: () => number;
+};
+
+/**
+ * The match reference of a purpose: the embedding to match and its own calibrated threshold
+ * (undefined: nothing to match, a failed match), and what to do with each decision once it is
+ * saved and audited (the frames' analyses included: an onboarding enrolls the live face).
+ */
+export type CaptureReference = {
+  reference(flow: CaptureFlow, modelId: string): Promise<{ template: Float32Array; threshold: number } | undefined>;
+  decided?(flow: CaptureFlow, outcome: { status: SubmitResult['status']; code?: ErrorCode; checks?: CheckResult[]; analyses: ImageAnalysis[] }): Promise<void>;
 };
 
 const allActions: ChallengeAction[] = ['blink', 'turn_left', 'turn_right'];
@@ -134,6 +147,8 @@ export function createCaptureService(deps: CaptureDeps) {
     ]);
     if (startLock) await refuseLocked(startLock, base, 'start');
     const citizenId = citizen?.status === 'active' ? citizen.id : null;
+    // "This wasn't me" (src/account/reports.ts): while she has an open report, every capture is at high.
+    if (citizenId && levelOf(input.acr) !== 'high' && await hasOpenReport(db, citizenId)) input = { ...input, acr: acrOf('high') };
     const high = levelOf(input.acr) === 'high';
     const counts = { lock: status.lock, ...failureCounts(status.idFailures, status.ipFailures), flags: [], challenged: high };
     // A lock is refused before anything else is read.
@@ -276,10 +291,13 @@ export function createCaptureService(deps: CaptureDeps) {
       });
       deps.observeRisk?.risk({ stage: 'submit', decision: risk });
       deps.observe?.({ level: levelOf(flow.acr), status, code }, extra.analyses ?? []);
+      await deps.references?.[flow.purpose]?.decided?.(next, { status, code, checks: extra.checks, analyses: extra.analyses ?? [] });
       // Outwardly a failed attempt reads not_live (presence or liveness) or not_verified (no match,
       // unknown ID, denied): never which check or score. The audit keeps the reason.
       const retryCodes = extra.checks?.at(-1)?.codes ?? (code ? [code] : []);
-      const failed: ErrorCode = code === 'not_live' ? 'not_live' : 'not_verified';
+      // An onboarding's citizen has shown a document matching the record: its portrait's mismatch is named.
+      const portrait = flow.purpose === 'onboarding' && extra.checks?.at(-1)?.name === 'match';
+      const failed: ErrorCode = code === 'not_live' ? 'not_live' : portrait ? 'portrait_mismatch' : 'not_verified';
       const codes = outcome === 'retry' ? retryCodes.slice(0, 3) : outcome === 'failed' ? [failed] : [];
       const answer: SubmitResult = { status, feedback: codes.map(feedbackOf), attemptsLeft: attemptsLeft(next, flowLimits), flow: next, ...(extra.actions ? { actions: extra.actions, ...frameCounts(next) } : {}) };
       return { answer, settlement: settlementOf(outcome, code) };
@@ -307,8 +325,11 @@ export function createCaptureService(deps: CaptureDeps) {
     }
     // Frames without a face never reach the match: no template is read for them.
     const embedded = analyses.every((a) => a.face?.embedding);
+    const hooks = deps.references?.[flow.purpose];
+    const reference = !embedded ? undefined
+      : hooks ? await hooks.reference(flow, embeddingModelId(analyses[0].models)) : { template: await template(flow.citizenId, analyses), threshold: undefined };
     const decision = decide(analyses, {
-      flow, template: embedded ? await template(flow.citizenId, analyses) : undefined, config, timestamps: input.timestamps, digests,
+      flow, template: reference?.template, matchThreshold: reference?.threshold, config, timestamps: input.timestamps, digests,
       arrivals: input.arrivals, prompts: input.prompts,
     });
     const extra = { checks: decision.checks, analyses };

@@ -14,17 +14,19 @@ import type { Config } from '../../config/schema.ts';
 import type { FaceAnalyzer } from '../biometrics/pool.ts';
 import type { Csrf } from '../server/csrf.ts';
 import type { Logger } from '../server/logger.ts';
+import { finishSignIn } from './finish.ts';
 import type { CaptureService } from './service.ts';
 import { createStreamHub, type ServerMessage, type StreamContext } from './stream.ts';
 
 /**
  * A capture not bound to an oidc-provider interaction (a proof of life, src/proof/): its streams
  * are at /<prefix>/:id/capture/:captureId/stream. `open` checks the request (its cookies) for the
- * binding `id`; undefined refuses the upgrade (404).
+ * binding `id`; undefined refuses the upgrade (404). `interactionUid`: what the capture flows are
+ * bound to when it is not `id` (a phone's handoff, src/handoff/: the desktop's interaction).
  */
 export type StreamBinding = {
   prefix: string;
-  open(koa: Koa.Context, id: string): Promise<Pick<StreamContext, 'verifyCsrf' | 'onVerified'> | undefined>;
+  open(koa: Koa.Context, id: string): Promise<(Pick<StreamContext, 'verifyCsrf' | 'onVerified'> & { interactionUid?: string }) | undefined>;
 };
 
 export type StreamRouteDeps = {
@@ -56,7 +58,7 @@ export function createStreamUpgrade({ app, provider, capture, analyzer, csrf, co
     const koa = app.createContext(req, res);
     // In production a stream comes over TLS (wss, or https per X-Forwarded-Proto), as pages do.
     if (config.env === 'production' && !koa.secure) return reject(socket, 403, 'Forbidden');
-    let bound: Pick<StreamContext, 'verifyCsrf' | 'onVerified'> | undefined;
+    let bound: (Pick<StreamContext, 'verifyCsrf' | 'onVerified'> & { interactionUid?: string }) | undefined;
     if (binding) {
       bound = await binding.open(koa, uid);
     } else {
@@ -69,19 +71,20 @@ export function createStreamUpgrade({ app, provider, capture, analyzer, csrf, co
       if (interaction?.uid === uid && interaction.prompt.name === 'login') {
         bound = {
           verifyCsrf: (token) => csrf.verify(uid, token),
-          onVerified: (result) => provider.interactionResult(req, res, {
-            // auth_time is when the face check was decided (verified_claims' verification time).
-            login: { accountId: result.flow.citizenId!, acr: result.flow.acr, amr: ['face', 'user'], remember: false, ts: Math.floor(result.flow.updatedAt / 1000) },
-          }, { mergeWithLastSubmission: false }),
+          // auth_time is when the face check was decided (verified_claims' verification time);
+          // finish.ts runs the step after the face (a passkey) when one applies.
+          onVerified: (result) => finishSignIn(provider, req, res, {
+            citizenId: result.flow.citizenId!, acr: result.flow.acr, amr: ['face', 'user'], ts: Math.floor(result.flow.updatedAt / 1000),
+          }),
         };
       }
     }
     if (!bound) return reject(socket, 404, 'Not Found');
-    const { verifyCsrf, onVerified } = bound;
+    const { verifyCsrf, onVerified, interactionUid = uid } = bound;
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       const send = (message: ServerMessage) => { if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message)); };
       const live = hub.accept({ send, close: (code, reason) => ws.close(code, reason) }, {
-        interactionUid: uid, captureId, ip: koa.ip, userAgent: req.headers['user-agent'], verifyCsrf, onVerified,
+        interactionUid, captureId, ip: koa.ip, userAgent: req.headers['user-agent'], verifyCsrf, onVerified,
       });
       ws.on('message', (data, binary) => live.message(Buffer.isBuffer(data) ? data : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]), binary));
       ws.on('close', () => live.closed());

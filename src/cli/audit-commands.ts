@@ -162,7 +162,7 @@ export function registerAuditCommands(program: Command, config: Readonly<Config>
         const names = new Map((await listClients(db)).map((c) => [c.client_id, String(c.client_name ?? c.client_id)]));
         const agency = (id: string | null) => ({ clientId: id, name: id ? names.get(id) ?? null : null });
         const signIns = (await listSignIns(db, citizen.id)).map((s) => ({
-          agency: agency(s.clientId), at: new Date(s.at).toISOString(), level: levels[s.acr as string] ?? null, acr: s.acr, amr: s.amr, scopes: s.scopes, claims: s.claims,
+          agency: agency(s.clientId), kind: s.kind, at: new Date(s.at).toISOString(), level: levels[s.acr as string] ?? null, acr: s.acr, amr: s.amr, scopes: s.scopes, claims: s.claims,
         }));
         const consents = (await listConsents(db, citizen.id)).map((c) => ({ agency: agency(c.clientId), decision: c.decision, scopes: c.scopes, claims: c.claims, authorizationDetails: c.authorizationDetails, decidedAt: new Date(c.decidedAt).toISOString() }));
         // Looking a citizen up is itself an event she may later ask about.

@@ -2,12 +2,14 @@
 import { Command } from 'commander';
 import { loadConfig } from '../../config/load.ts';
 import { registerAuditCommands } from './audit-commands.ts';
+import { registerDeviceCommands } from './device-commands.ts';
 import { registerDocumentCommands } from './document-commands.ts';
 import { registerEvalCommands } from './eval-commands.ts';
 import { registerFaceCommands } from './face-commands.ts';
 import { registerKeyCommands } from './key-commands.ts';
 import { registerOidcCommands } from './oidc-commands.ts';
 import { registerRegistryCommands } from './registry-commands.ts';
+import { registerReportCommands } from './report-commands.ts';
 import { registerRiskCommands } from './risk-commands.ts';
 import { fail } from './output.ts';
 
@@ -38,4 +40,6 @@ registerKeyCommands(program, config, run);
 registerAuditCommands(program, config, run);
 registerRiskCommands(program, config, run);
 registerDocumentCommands(program, config, run);
+registerDeviceCommands(program, config, run);
+registerReportCommands(program, config, run);
 await program.parseAsync(process.argv);

@@ -9,6 +9,10 @@ import * as auditMac from '../../migrations/0005_audit_mac.ts';
 import * as readiness from '../../migrations/0006_readiness.ts';
 import * as consentDetails from '../../migrations/0007_consent_details.ts';
 import * as proofOfLife from '../../migrations/0008_proof_of_life.ts';
+import * as onboarding from '../../migrations/0009_onboarding.ts';
+import * as account from '../../migrations/0010_account.ts';
+import * as passkeys from '../../migrations/0011_passkeys.ts';
+import * as handoffs from '../../migrations/0012_handoffs.ts';
 import type { Db } from './knex.ts';
 import { isPostgres } from './knex.ts';
 
@@ -23,6 +27,10 @@ const migrations: Record<string, Migration> = {
   '0006_readiness': readiness,
   '0007_consent_details': consentDetails,
   '0008_proof_of_life': proofOfLife,
+  '0009_onboarding': onboarding,
+  '0010_account': account,
+  '0011_passkeys': passkeys,
+  '0012_handoffs': handoffs,
 };
 
 const source: Knex.MigrationSource<string> = {

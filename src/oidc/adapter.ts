@@ -186,3 +186,34 @@ export async function takeExpiredSessions(db: Db, now: number = Date.now(), limi
     return { id: row.id, accountId: payload.accountId, authorizations: payload.authorizations ?? {} };
   });
 }
+
+/** Grant ids of the citizen's grants for one agency (every agency when clientId is undefined). */
+async function citizenGrantIds(db: Db, citizenId: string, clientId?: string): Promise<string[]> {
+  // Payloads are JSON text on both databases: narrowed by LIKE, then checked parsed.
+  const rows = await db<PayloadRow>(table).where({ type: 'Grant' }).where('payload', 'like', `%${JSON.stringify(citizenId)}%`).select('id', 'payload');
+  return rows.filter((r) => {
+    const p = JSON.parse(r.payload) as { accountId?: string; clientId?: string };
+    return p.accountId === citizenId && (clientId === undefined || p.clientId === clientId);
+  }).map((r) => r.id);
+}
+
+/**
+ * Revokes what a citizen granted an agency: her Grants for it and every token and code issued
+ * under them (the agency's next request for her asks for consent again). Returns the counts.
+ */
+export async function revokeCitizenGrants(db: Db, citizenId: string, clientId: string): Promise<{ grants: number; tokens: number }> {
+  const ids = await citizenGrantIds(db, citizenId, clientId);
+  if (!ids.length) return { grants: 0, tokens: 0 };
+  return db.transaction(async (trx) => {
+    const tokens = await trx(table).whereIn('grant_id', ids).whereIn('type', [...grantable]).delete();
+    const grants = await trx(table).where({ type: 'Grant' }).whereIn('id', ids).delete();
+    return { grants, tokens };
+  });
+}
+
+/** Ends the citizen's provider sessions (every browser she, or someone as her, signed in with). */
+export async function endCitizenSessions(db: Db, citizenId: string): Promise<number> {
+  const rows = await db<PayloadRow>(table).where({ type: 'Session' }).where('payload', 'like', `%${JSON.stringify(citizenId)}%`).select('id', 'payload');
+  const ids = rows.filter((r) => (JSON.parse(r.payload) as { accountId?: string }).accountId === citizenId).map((r) => r.id);
+  return ids.length ? db(table).where({ type: 'Session' }).whereIn('id', ids).delete() : 0;
+}

@@ -37,7 +37,12 @@ export type AgencyInput = {
   minAcr?: string;
   /** Proof of life over CIBA (docs/agencies.md#proof-of-life): needs `jwksUri`. */
   ciba?: ProofOfLifeInput;
+  /** The agency requires a possession factor (a passkey after the face; docs/agencies.md#possession-factor). */
+  requirePossession?: boolean;
 };
+
+/** The metadata member that says an agency requires a possession factor (src/passkeys/policy.ts). */
+export const requirePossessionMetadata = 'facegate_require_possession';
 
 /** Proof of life over CIBA: how the agency gets its tokens and how the citizen is told. */
 export type ProofOfLifeInput = {
@@ -129,6 +134,7 @@ const inputSchema = z.object({
     c.addIssue({ code: 'custom', message: `must be substantial or high (or ${acrSubstantial} / ${acrHigh})` });
     return z.NEVER;
   }).optional(),
+  requirePossession: z.boolean().optional(),
 }).refine((i) => (i.jwks === undefined) !== (i.jwksUri === undefined), {
   message: 'give exactly one of jwks or jwksUri',
   path: ['jwks'],
@@ -256,6 +262,7 @@ export function buildAgencyMetadata(input: AgencyInput): AgencyMetadata {
     ...(i.backchannelLogoutUri ? { backchannel_logout_uri: i.backchannelLogoutUri, backchannel_logout_session_required: true } : {}),
     facegate_sector: sector,
     ...(i.minAcr ? { facegate_min_acr: i.minAcr } : {}),
+    ...(i.requirePossession ? { [requirePossessionMetadata]: true } : {}),
   };
 }
 

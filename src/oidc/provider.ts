@@ -10,8 +10,10 @@ import type { Db } from '../db/knex.ts';
 import { acrHigh, acrSubstantial, createInteractionPolicy, floorOf, isAcr, minAcrMetadata, satisfies } from './acr.ts';
 import { claimsConfiguration, createFindAccount, createPairwiseIdentifier, entitledClaims, supportedScopes } from './accounts.ts';
 import { createAdapterFactory, replayDetectedCode } from './adapter.ts';
-import { encryptionAlgs, encryptionEncs, proofClientMetadata, validateProofClientMetadata } from './clients.ts';
+import { encryptionAlgs, encryptionEncs, proofClientMetadata, requirePossessionMetadata, validateProofClientMetadata } from './clients.ts';
+import { loadExistingGrant } from './first-party.ts';
 import { signingAlgs } from './keys.ts';
+import { refuseIdTokensWithoutPossession, withPossessionCheck } from '../passkeys/policy.ts';
 import { renderProviderError, renderLogout, renderLoggedOut } from './pages.ts';
 import { resourceIndicators, richAuthorizationRequests } from './rar.ts';
 import { accessTokenVerification, assuranceDiscovery, verifiedClaimsConsentCheck, verifiedClaimsRequestProblem } from './verified-claims.ts';
@@ -133,6 +135,8 @@ export function createProvider({ config, db, jwks, ciba, fetch }: ProviderDeps):
   const configuration: Configuration = {
     adapter: createAdapterFactory(db),
     findAccount: createFindAccount(db, { trustFramework: config.oidc.trustFramework, registryName: config.oidc.registryName }),
+    // The citizen's space (src/account/) is first-party: no consent page for it (first-party.ts).
+    loadExistingGrant,
     // OpenID Connect for Identity Assurance 1.0 §8 (verified-claims.ts).
     discovery: assuranceDiscovery({ trustFramework: config.oidc.trustFramework, registryName: config.oidc.registryName }),
     // Access tokens remember the level and time of the face check, for verified_claims at userinfo.
@@ -148,12 +152,13 @@ export function createProvider({ config, db, jwks, ciba, fetch }: ProviderDeps):
     ...profile,
     pairwiseIdentifier: createPairwiseIdentifier(config.secrets.pairwiseSalt) as Configuration['pairwiseIdentifier'],
     extraClientMetadata: {
-      properties: ['facegate_sector', minAcrMetadata, ...proofClientMetadata],
+      properties: ['facegate_sector', minAcrMetadata, requirePossessionMetadata, ...proofClientMetadata],
       validator(_ctx, key, value) {
         validateProofClientMetadata(key, value);
         if (key === 'facegate_sector' && value !== undefined && (typeof value !== 'string' || !value)) {
           throw new Error('facegate_sector must be a non-empty string');
         }
+        if (key === requirePossessionMetadata && value !== undefined && typeof value !== 'boolean') throw new Error(`${requirePossessionMetadata} must be a boolean`);
         if (key === minAcrMetadata && value !== undefined && !isAcr(value)) {
           throw new Error(`${minAcrMetadata} must be ${acrSubstantial} or ${acrHigh}`);
         }
@@ -178,7 +183,7 @@ export function createProvider({ config, db, jwks, ciba, fetch }: ProviderDeps):
       ...(ciba ? { BackchannelAuthenticationRequest: (ctx: KoaContextWithOIDC) => ciba.requestTtl(ctx) } : {}),
     },
     interactions: {
-      policy: withVerifiedClaimsConsent(createInteractionPolicy(config.oidc.defaultAcr)),
+      policy: withPossessionCheck(withVerifiedClaimsConsent(createInteractionPolicy(config.oidc.defaultAcr))),
       url: (_ctx: KoaContextWithOIDC, interaction) => `/interaction/${interaction.uid}`,
     },
     renderError: renderProviderError,
@@ -191,6 +196,7 @@ export function createProvider({ config, db, jwks, ciba, fetch }: ProviderDeps):
   closeCors(provider);
   refuseFutureDpopProofs(provider, config.oidc.clockToleranceSeconds);
   refuseIdTokensBelowFloor(provider);
+  refuseIdTokensWithoutPossession(provider);
   return provider;
 }
 

@@ -86,6 +86,7 @@ export function createProofRouter({ provider, proof, capture, csrf, config }: Pr
     ctx.body = renderSignIn({
       uid: p.id, clientName: s.clientName, acr: 'high', claims: s.claims, csrf: csrf.token(pageCsrf(p.id)), endpoints: e, feedback,
       lang: languageOf(ctx), proof: { bindingMessage: s.bindingMessage }, languagePath: `/proof/${encodeURIComponent(p.id)}`,
+      phoneAction: `/proof/${encodeURIComponent(p.id)}/handoff`, // src/handoff/: "Use my phone's camera"
     });
   }
 

@@ -7,7 +7,7 @@ import type Router from '@koa/router';
 import Koa, { type Context } from 'koa';
 import helmet from 'koa-helmet';
 import type Provider from 'oidc-provider';
-import { codeMessage, languageOf, messagesOf, renderErrorPage, staticDir } from '../../views/index.ts';
+import { codeMessage, languageOf, messagesOf, renderErrorPage, staticDir, vendorDir } from '../../views/index.ts';
 import { AppError, isAppError, toAppError } from '../shared/errors.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
@@ -141,6 +141,7 @@ export function createApp({ provider, routers, logger, metrics, readiness, trust
     await next();
   });
   app.use(serveStatic(staticDir, '/static/', { '/favicon.ico': 'favicon.svg' }));
+  app.use(serveStatic(vendorDir, '/static/vendor/'));
   const parse = bodyParser({ enableTypes: ['json', 'form'], jsonLimit: '16kb', formLimit: '16kb', encoding: 'utf-8' });
   for (const router of routers) {
     // Bodies are parsed only for our own routes: oidc-provider parses its own.

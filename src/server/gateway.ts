@@ -7,6 +7,8 @@ import type { Duplex } from 'node:stream';
 import type Provider from 'oidc-provider';
 import type { Config } from '../../config/schema.ts';
 import { createAudit } from '../audit/log.ts';
+import { createAccountRouter } from '../account/routes.ts';
+import { pruneAccount } from '../account/sessions.ts';
 import { auditProviderEvents } from '../audit/provider-events.ts';
 import { createEnginePool, type FaceAnalyzer } from '../biometrics/pool.ts';
 import { createInteractionRouter } from '../capture/routes.ts';
@@ -23,6 +25,9 @@ import { createOutboundFetch } from '../oidc/outbound.ts';
 import { createOutbox, qrNotifier, webhookNotifier } from '../proof/notifiers.ts';
 import { createOutboxRouter, createProofRouter, proofStreamBinding } from '../proof/routes.ts';
 import { createProofOfLife } from '../proof/service.ts';
+import { createHandoffRouters, handoffStreamBinding } from '../handoff/routes.ts';
+import { createHandoffs } from '../handoff/service.ts';
+import { pruneHandoffs } from '../handoff/store.ts';
 import { pruneProofs } from '../proof/store.ts';
 import { pruneExpired } from '../oidc/adapter.ts';
 import { createLogoutDelivery, type LogoutDelivery } from '../oidc/backchannel-logout.ts';
@@ -32,6 +37,10 @@ import { createAttemptLimits, pruneLimits } from '../risk/limits.ts';
 import { pruneFrameHashes } from '../risk/replay.ts';
 import { ensureSigningKeys, loadSigningJwks } from '../oidc/keys.ts';
 import { createProvider } from '../oidc/provider.ts';
+import { createOnboardingParts } from '../onboarding/parts.ts';
+import { createPasskeyRouter } from '../passkeys/routes.ts';
+import { createPasskeys } from '../passkeys/service.ts';
+import { registerSignInStep } from '../capture/finish.ts';
 import { createSealer } from '../shared/sealed.ts';
 import { createApp } from './app.ts';
 import { createCsrf } from './csrf.ts';
@@ -48,18 +57,38 @@ export type Gateway = {
   close(): Promise<void>;
 };
 
-export type GatewayOptions = { logger: Logger; analyzer?: FaceAnalyzer; db?: Db; housekeepingMs?: number };
+export type GatewayOptions = {
+  logger: Logger;
+  /** An analyzer made by the caller (or its promise, still warming up); closed by close() only with ownsAnalyzer. */
+  analyzer?: FaceAnalyzer | Promise<FaceAnalyzer>;
+  ownsAnalyzer?: boolean;
+  db?: Db;
+  housekeepingMs?: number;
+};
 
 export async function createGateway(config: Readonly<Config>, options: GatewayOptions): Promise<Gateway> {
   const { logger } = options;
+  // The workers load their models while the database is migrated and the keys are read.
+  const ownsAnalyzer = !options.analyzer || options.ownsAnalyzer === true;
+  const analyzerReady = Promise.resolve(options.analyzer ?? createEnginePool(config.biometrics));
+  analyzerReady.catch(() => {}); // awaited below; its failure is thrown from there
   const db = options.db ?? openDatabase(config.database);
-  const ran = await migrateLatest(db, config.database.schema);
-  if (ran.length) logger.info({ migrations: ran }, 'database migrated');
-  const sealer = createSealer(config.secrets.dataKeys, config.secrets.dataKeyId);
-  const created = await ensureSigningKeys(db, sealer);
-  if (created.length) logger.info({ keys: created }, 'signing keys generated');
-  const jwks = await loadSigningJwks(db, sealer);
-  const analyzer = options.analyzer ?? await createEnginePool(config.biometrics);
+  let analyzer: FaceAnalyzer;
+  let sealer: ReturnType<typeof createSealer>;
+  let jwks: Awaited<ReturnType<typeof loadSigningJwks>>;
+  try {
+    const ran = await migrateLatest(db, config.database.schema);
+    if (ran.length) logger.info({ migrations: ran }, 'database migrated');
+    sealer = createSealer(config.secrets.dataKeys, config.secrets.dataKeyId);
+    const created = await ensureSigningKeys(db, sealer);
+    if (created.length) logger.info({ keys: created }, 'signing keys generated');
+    jwks = await loadSigningJwks(db, sealer);
+    analyzer = await analyzerReady;
+  } catch (err) {
+    if (ownsAnalyzer) await analyzerReady.then((a) => a.close(), () => {});
+    if (!options.db) await db.destroy();
+    throw err;
+  }
   const metrics = createMetrics();
   const audit = createAudit(db, Date.now, config.secrets);
   // Proof of life over CIBA (src/proof/): the provider's CIBA hooks, the notifiers, the citizen's pages.
@@ -87,12 +116,27 @@ export async function createGateway(config: Readonly<Config>, options: GatewayOp
   // Attempt limits in the database, or in Redis when REDIS_URL is set: shared by every instance.
   const redis = config.risk.redisUrl ? new Redis(config.risk.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : undefined;
   const limits = createAttemptLimits(db, config, redis);
+  // Remote onboarding with an identity document (src/onboarding/): its capture's reference is the document portrait.
+  const onboarding = createOnboardingParts({ db, sealer, config, audit, limits });
   const capture = createCaptureService({
     db, analyzer, sealer, config, audit, limits, keys: createRiskKeys(config.secrets.pairwiseSalt),
-    observe: metrics.observeDecision, observeRisk: metrics.observeRisk,
+    observe: metrics.observeDecision, observeRisk: metrics.observeRisk, references: onboarding.references,
   });
   const csrf = createCsrf(config.secrets.csrfSecret);
   const routers = [createInteractionRouter({ provider, capture, csrf, config, audit }), createProofRouter({ provider, proof, capture, csrf, config })];
+  // "Finish on my phone" (src/handoff/): the desktop's code, the phone's capture for the desktop's interaction.
+  const handoffs = createHandoffs({ db, sealer, config, audit, capture, codeSecret: config.secrets.csrfSecret, redis });
+  routers.push(...createHandoffRouters({ db, provider, handoffs, proof, capture, csrf, config }));
+  const onboardingRoutes = onboarding.enabled ? onboarding.attach(capture, csrf) : undefined;
+  if (onboardingRoutes) routers.push(onboardingRoutes.router);
+  // The citizen's own space at /account (src/account/): the gateway as its own relying party.
+  routers.push(await createAccountRouter({ db, audit, config, sealer, csrf, onReport: metrics.observeReport }));
+  // Passkeys after the face (src/passkeys/): the step finish.ts runs after a verified face, and its routes.
+  const passkeys = createPasskeys({ db, audit, config, provider, registry: metrics.registry });
+  if (passkeys.enabled) {
+    registerSignInStep(provider, passkeys.afterFace);
+    routers.push(createPasskeyRouter({ provider, passkeys, csrf, config }));
+  }
   if (config.demo.enabled) {
     routers.push(createOutboxRouter(outbox.entries));
     routers.push(createDemoEnrollment({ db, analyzer, sealer, csrf, maxBytes: config.biometrics.image.maxBytes, auditSecrets: config.secrets }));
@@ -113,7 +157,7 @@ export async function createGateway(config: Readonly<Config>, options: GatewayOp
       ...(redis ? { limits: async () => { await redis.ping(); } } : {}),
     },
   });
-  const streams = createStreamUpgrade({ app, provider, capture, analyzer, csrf, config, logger, bindings: [proofStreamBinding({ provider, proof, csrf })] });
+  const streams = createStreamUpgrade({ app, provider, capture, analyzer, csrf, config, logger, bindings: [proofStreamBinding({ provider, proof, csrf }), handoffStreamBinding({ provider, handoffs, proof, csrf }), ...(onboardingRoutes ? [onboardingRoutes.binding] : [])] });
   const housekeeping = setInterval(() => {
     const now = Date.now();
     // Expired sessions end apart from the other rows: their agencies are sent logout tokens.
@@ -124,6 +168,10 @@ export async function createGateway(config: Readonly<Config>, options: GatewayOp
     proof.sweep().then(() => pruneProofs(db, now - 86_400_000))
       .then((pruned) => { if (pruned) logger.debug({ proofs: pruned }, 'ended proof-of-life requests pruned'); })
       .catch((err) => logger.warn({ err }, 'proof-of-life housekeeping failed'));
+    passkeys.prune(now).catch((err) => logger.warn({ err }, 'passkey housekeeping failed'));
+    pruneAccount(db, now).catch((err) => logger.warn({ err }, 'account housekeeping failed'));
+    onboarding.prune(now).catch((err) => logger.warn({ err }, 'onboarding housekeeping failed'));
+    pruneHandoffs(db, now - 86_400_000).catch((err) => logger.warn({ err }, 'handoff housekeeping failed'));
     Promise.all([
       pruneExpired(db, now), pruneFlows(db, now - 3600_000), pruneFrameHashes(db, now), pruneLimits(db, now),
       pruneDevices(db, now - config.risk.deviceMemoryDays * 86_400_000),
@@ -142,7 +190,8 @@ export async function createGateway(config: Readonly<Config>, options: GatewayOp
       clearInterval(housekeeping);
       logouts.close();
       redis?.disconnect();
-      if (!options.analyzer) await analyzer.close();
+      await onboarding.close();
+      if (ownsAnalyzer) await analyzer.close();
       if (!options.db) await db.destroy();
     },
   };

@@ -35,6 +35,9 @@ export function createMetrics() {
     name: 'facegate_verification_duration_seconds', help: 'Duration of a frames submission, from receipt to answer, by its effect on the ID\'s limits (success, failure, retry, none)',
     labelNames: ['result'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry],
   });
+  const reports = new Counter({
+    name: 'facegate_identity_reports_total', help: 'Reports by citizens, from their space, of an access to their identity they did not make ("This wasn\'t me"; facegate reports list)', registers: [registry],
+  });
   const observeRisk: RiskObserver = {
     risk({ stage, decision }) {
       for (const reason of decision.reasons.length ? decision.reasons : ['none']) risk.inc({ stage, action: decision.action, reason });
@@ -47,6 +50,8 @@ export function createMetrics() {
     registry,
     http,
     observeRisk,
+    /** One "This wasn't me" report from a citizen's space. */
+    observeReport() { reports.inc(); },
     /** Records one capture decision and its frames' stage timings. */
     observeDecision(d: { level: string; status: string; code?: string }, analyses: ImageAnalysis[]) {
       decisions.inc({ level: d.level, status: d.status, code: d.code ?? 'none' });

@@ -54,8 +54,10 @@ export function useScenarios() {
 export async function openScenario(test: string, options: LaunchOptions & {
   citizens?: Array<[nationalId: string, photo: Uint8Array]>;
   config?: Record<string, unknown>;
+  /** The issuer's host (`localhost` for passkeys, whose RP ID cannot be an IP). */
+  host?: 'localhost' | '127.0.0.1';
 }): Promise<Scenario> {
-  const gw = await startTestGateway({ demo: { enabled: true }, ...options.config });
+  const gw = await startTestGateway({ demo: { enabled: true }, ...options.config }, { host: options.host });
   let tb: TestBrowser | undefined;
   try {
     for (const [id, photo] of options.citizens ?? []) await gw.enroll(id, photo);

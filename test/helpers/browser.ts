@@ -2,13 +2,15 @@
 // test sees every hop (authorize → interaction → resume → redirect_uri).
 export type Hop = { status: number; location?: string; body: string; json?: unknown; headers: Headers };
 
-export function createBrowser() {
+export function createBrowser(options: { headers?: Record<string, string>; timeoutMs?: number } = {}) {
   const jar = new Map<string, string>();
   const cookieHeader = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
   async function request(url: string, init: RequestInit = {}): Promise<Hop> {
     const headers = new Headers(init.headers);
+    for (const [k, v] of Object.entries(options.headers ?? {})) if (!headers.has(k)) headers.set(k, v);
     if (jar.size) headers.set('cookie', cookieHeader());
-    const res = await fetch(url, { ...init, headers, redirect: 'manual' });
+    const signal = options.timeoutMs ? AbortSignal.timeout(options.timeoutMs) : init.signal;
+    const res = await fetch(url, { ...init, headers, redirect: 'manual', signal });
     for (const c of res.headers.getSetCookie()) {
       const [pair] = c.split(';');
       const at = pair.indexOf('=');

@@ -19,11 +19,12 @@ export type TestGateway = {
   close(): Promise<void>;
 };
 
-export async function startTestGateway(overrides: Record<string, unknown> = {}): Promise<TestGateway> {
+/** `host`: the issuer's host name (`localhost` for passkeys: a WebAuthn RP ID is a domain, never an IP); it listens on 127.0.0.1 either way. */
+export async function startTestGateway(overrides: Record<string, unknown> = {}, options: { host?: 'localhost' | '127.0.0.1' } = {}): Promise<TestGateway> {
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  const issuer = `http://127.0.0.1:${port}`;
+  const issuer = `http://${options.host ?? '127.0.0.1'}:${port}`;
   const database = await openTestDatabase();
   const config = loadConfig({ NODE_ENV: 'test' }, {
     server: { port, issuer, logLevel: 'silent' }, database: database.database, demo: { enabled: false }, ...overrides,

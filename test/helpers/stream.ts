@@ -38,8 +38,10 @@ export function runStream(options: {
   start?: boolean;
   /** Called for every message before the default handling (tests inject faults here). */
   onMessage?: (m: ServerMessage, ws: WebSocket) => void;
+  /** More headers for the upgrade request (a proxy hop's X-Forwarded-For in a load test). */
+  headers?: Record<string, string>;
 }): Promise<StreamRun> {
-  const ws = new WebSocket(options.url, { headers: { origin: options.origin, cookie: options.cookie } });
+  const ws = new WebSocket(options.url, { headers: { ...options.headers, origin: options.origin, cookie: options.cookie } });
   const run: StreamRun = { messages: [], prompts: [], closed: { code: 0, reason: '' } };
   const opened = Date.now();
   let sending = false;

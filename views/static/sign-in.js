@@ -327,6 +327,7 @@
     startButton.addEventListener('click', begin);
     form.addEventListener('submit', function (event) {
       if (state() === 'fallback') return; // the upload posts the no-JavaScript form
+      if (event.submitter && event.submitter.id === 'handoff-start') return; // "Use my phone's camera" posts its own form
       event.preventDefault();
       begin();
     });
