@@ -101,10 +101,11 @@ import { acrSubstantial, createInteractionPolicy } from '../src/oidc/acr.ts';
 import { buildAgencyMetadata } from '../src/oidc/clients.ts';
 import { signingAlgs } from '../src/oidc/keys.ts';
 import { agencyProfile } from '../src/oidc/provider.ts';
-import type { Agency } from '../test/helpers/agency.ts';
-import { createBrowser } from '../test/helpers/browser.ts';
 import { startTestGateway, type TestGateway } from '../test/helpers/gateway.ts';
-import { runStream, type StreamCamera } from '../test/helpers/stream.ts';
+import {
+  authorizationRequest, codeFrom, connectAgency, createAgencyKeys, exchange, facegateCode as facegateCodeWith, signIn as signInWith, timed,
+  type Agency, type Code, type SignInOptions, type StreamStats,
+} from './lib/signin.ts';
 import { rng, sensor } from './pad-corpus.ts';
 
 const { values: args } = parseArgs({
@@ -191,15 +192,6 @@ async function runPool<T>(count: number, concurrency: number, task: (i: number) 
   return { results: results.filter(Boolean), wallMs: performance.now() - start };
 }
 
-const timed = async <T>(steps: Record<string, number>, name: string, fn: () => Promise<T>): Promise<T> => {
-  const t0 = performance.now();
-  try {
-    return await fn();
-  } finally {
-    steps[name] = (steps[name] ?? 0) + performance.now() - t0;
-  }
-};
-
 // ---------------------------------------------------------------- server-side time per endpoint
 // Both providers run in this process: node:diagnostics_channel sees every request each HTTP
 // server handles, from its arrival to the end of its response. Under concurrency this also holds
@@ -242,180 +234,20 @@ function serverTimes(label: string, who: string) {
 }
 
 // ---------------------------------------------------------------- the agency side
-// As test/helpers/agency.ts, which a bench cannot import at run time any more: it now imports the
-// live camera (test/helpers/live.ts → data.ts → @jest/globals, which only loads under Jest).
-
-/** The agency's key pair (PS256) and its public JWKS. */
-async function createAgencyKeys(clientId: string, callback = 'https://agency.example/callback') {
-  const { privateKey, publicKey } = await generateKeyPair('PS256');
-  const kid = `${clientId}-key-1`;
-  return { clientId, redirectUri: callback, privateKey: privateKey as CryptoKey, kid, jwks: { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'PS256', use: 'sig' }] } };
-}
-
-/** Discovers the provider as the agency would (after it is registered there). */
-async function connectAgency(issuer: string, keys: Awaited<ReturnType<typeof createAgencyKeys>>): Promise<Agency> {
-  const config = await client.discovery(new URL(issuer), keys.clientId, { id_token_signed_response_alg: 'PS256' },
-    client.PrivateKeyJwt(keys.privateKey, { [client.modifyAssertion]: (h) => { h.kid = keys.kid; } }),
-    { execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks] });
-  return { ...keys, config };
-}
-
-type Browser = ReturnType<typeof createBrowser>;
-
-/** The interaction's JSON form (uid, prompt, csrf, endpoints). */
-async function interactionJson(s: { browser: Browser }, interactionUrl: string) {
-  const hop = await s.browser.request(interactionUrl, { headers: { accept: 'application/json' } });
-  return hop.json as { uid: string; prompt: string; acr: string; claims: string[]; csrf: string; client: { name: string }; endpoints: Record<string, string> };
-}
-
-/** The cookie header the browser would send to the gateway (the stream's upgrade carries it). */
-const cookieOf = (s: { browser: Browser }) => [...s.browser.jar].map(([k, v]) => `${k}=${v}`).join('; ');
-
-type Code = { callback: URL; verifier: string; nonce: string; state: string; DPoP: client.DPoPHandle; at: number };
-
-async function authorizationRequest(agency: Agency, steps: Record<string, number>) {
-  const browser = createBrowser();
-  const { verifier, nonce, state, DPoP, challenge } = await timed(steps, 'client prep', async () => {
-    const verifier = client.randomPKCECodeVerifier();
-    return {
-      verifier, nonce: client.randomNonce(), state: client.randomState(),
-      DPoP: client.getDPoPHandle(agency.config, await client.randomDPoPKeyPair('ES256')),
-      challenge: await client.calculatePKCECodeChallenge(verifier),
-    };
-  });
-  const url = await timed(steps, 'PAR', () => client.buildAuthorizationUrlWithPAR(agency.config, {
-    redirect_uri: agency.redirectUri, scope: 'openid profile national_id', state, nonce, acr_values: acrSubstantial,
-    code_challenge: challenge, code_challenge_method: 'S256',
-  }, { DPoP }));
-  const issuer = new URL(agency.config.serverMetadata().issuer).origin;
-  return { browser, verifier, nonce, state, DPoP, issuer, url };
-}
-
-function codeFrom(location: string | undefined, agency: Agency, r: Omit<Code, 'callback' | 'at'>): Code {
-  if (!location || !location.startsWith(agency.redirectUri)) throw new Error(`expected a redirect to ${agency.redirectUri}, got ${location ?? 'none'}`);
-  const callback = new URL(location);
-  if (!callback.searchParams.get('code')) throw new Error(`no code at the redirect_uri: ${callback.search}`);
-  return { callback, verifier: r.verifier, nonce: r.nonce, state: r.state, DPoP: r.DPoP, at: Date.now() };
-}
-
-/** What one streamed capture showed the client (ms, performance.now() on this process's clock). */
-type StreamStats = {
-  /** Frames the server acked before checking (the ones it decides on), and refused (too fast, or after checking). */
-  acked: number; refused: number;
-  /** Opening the socket → ready (upgrade, start, capture opened). */
-  readyMs: number;
-  /** Sending the last acked frame → the verdict message. */
-  lastFrameToVerdictMs: number;
-  /** checking → the verdict message: the decision, with the analyses still running. */
-  checkingToVerdictMs: number;
-  /** The server went to checking by itself (not after our end). */
-  serverDecided: boolean;
-};
-
-/** A camera that sends `frames` in order, then `end`; it records when each went and what came back. */
-function recordingCamera(frames: readonly Buffer[]) {
-  const sentAt: number[] = [];
-  const at: Partial<Record<'open' | 'ready' | 'end' | 'checking' | 'verdict', number>> = { open: performance.now() };
-  let lastAcked = -1;
-  let acked = 0;
-  let refused = 0;
-  const camera: StreamCamera = {
-    next: async () => {
-      const f = frames[sentAt.length];
-      if (f) sentAt.push(performance.now());
-      else at.end ??= performance.now(); // runStream sends end now, unless checking came first
-      return f;
-    },
-  };
-  const onMessage = (m: ServerMessage) => {
-    const now = performance.now();
-    if (m.type === 'ready') at.ready = now;
-    else if (m.type === 'ack' && at.checking === undefined) { acked++; lastAcked = Math.max(lastAcked, m.seq); }
-    else if (m.type === 'refused') refused++;
-    else if (m.type === 'checking') at.checking = now;
-    else if (m.type === 'verdict') at.verdict = now;
-  };
-  const stats = (): StreamStats => ({
-    acked, refused, readyMs: (at.ready ?? NaN) - at.open!,
-    lastFrameToVerdictMs: (at.verdict ?? NaN) - (sentAt[lastAcked] ?? NaN),
-    checkingToVerdictMs: (at.verdict ?? NaN) - (at.checking ?? NaN),
-    serverDecided: at.checking !== undefined && (at.end === undefined || at.checking < at.end),
-  });
-  return { camera, onMessage, stats };
-}
+// bench/lib/signin.ts (shared with bench:cluster): openid-client as the agency, the cookie jar, the stream.
 
 /** Why a capture was not verified: the check that did not pass, from its capture.decided audit event. */
 let explainCapture: (captureId: string) => Promise<string> = async () => '';
-
-type FacegateCode = Code & { stream: StreamStats };
-
-/** A Facegate sign-in up to the code at the redirect_uri; every step timed into `steps`. */
-async function facegateCode(agency: Agency, nationalId: string, frames: readonly Buffer[], steps: Record<string, number>): Promise<FacegateCode> {
-  const r = await authorizationRequest(agency, steps);
-  const landed = await timed(steps, 'authorize', () => r.browser.follow(r.url.href, r.issuer));
-  if (landed.status !== 200) throw new Error(`authorize: expected the interaction page, got ${landed.status} ${landed.location ?? ''}`);
-  const it = await timed(steps, 'interaction JSON', () => interactionJson(r, landed.url));
-  if (it.prompt !== 'login') throw new Error(`expected the login prompt, got ${it.prompt}`);
-  const start = await timed(steps, 'capture start', () => r.browser.request(`${r.issuer}${it.endpoints.capture}`, {
-    method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': it.csrf },
-    body: JSON.stringify({ nationalId }),
-  }));
-  if (start.status !== 201) throw new Error(`capture start: ${start.status} ${start.body.slice(0, 200)}`);
-  const { captureId, stream, steps: actions } = start.json as { captureId: string; stream: string; steps: number };
-  if (actions !== 0) throw new Error(`capture start: ${actions} actions, expected none (capture.substantial.actions 0)`);
-  const cam = recordingCamera(frames);
-  const run = await timed(steps, 'stream', () => runStream({
-    url: `${r.issuer.replace(/^http/, 'ws')}${stream}`, origin: r.issuer, cookie: cookieOf(r), csrf: it.csrf,
-    camera: cam.camera, intervalMs: FRAME_INTERVAL_MS, onMessage: cam.onMessage,
-  }));
-  const stats = cam.stats();
-  const verdict = run.verdict;
-  if (verdict?.status !== 'verified' || !verdict.redirectTo) {
-    const what = run.error ? `error ${run.error.code}` : verdict ? `${verdict.status} ${verdict.feedback.map((f) => f.code).join(',')} (${await explainCapture(captureId)})` : `closed ${run.closed.code} ${run.closed.reason}`;
-    throw new Error(`stream: not verified: ${what}`);
-  }
-  const back = await timed(steps, 'consent + redirects', async () => {
-    const atConsent = await r.browser.follow(verdict.redirectTo!, r.issuer);
-    const ci = await interactionJson(r, atConsent.url);
-    if (ci.prompt !== 'consent') throw new Error(`expected the consent prompt, got ${ci.prompt}`);
-    const decided = await r.browser.request(`${r.issuer}${ci.endpoints.consent}`, {
-      method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': ci.csrf },
-      body: JSON.stringify({ decision: 'allow' }),
-    });
-    return r.browser.follow((decided.json as { redirectTo: string }).redirectTo, r.issuer);
-  });
-  return { ...codeFrom(back.location, agency, r), stream: stats };
-}
+const signInOptions: SignInOptions = { frameIntervalMs: FRAME_INTERVAL_MS, explain: (id) => explainCapture(id) };
+const signIn = (agency: Agency, nationalId: string, frames: readonly Uint8Array[]) => signInWith(agency, nationalId, frames, signInOptions);
+const facegateCode = (agency: Agency, nationalId: string, frames: readonly Uint8Array[], steps: Record<string, number>) =>
+  facegateCodeWith(agency, nationalId, frames, steps, signInOptions);
 
 /** The bare provider: PAR, then the browser follows through the auto-completing interactions. */
 async function bareCode(agency: Agency, steps: Record<string, number>): Promise<Code> {
   const r = await authorizationRequest(agency, steps);
   const back = await timed(steps, 'authorize + auto interaction', () => r.browser.follow(r.url.href, r.issuer));
   return codeFrom(back.location, agency, r);
-}
-
-/** The token request with the checks every sign-in must pass; returns the tokens. */
-async function exchange(agency: Agency, code: Code) {
-  const tokens = await client.authorizationCodeGrant(agency.config, code.callback, {
-    pkceCodeVerifier: code.verifier, expectedNonce: code.nonce, expectedState: code.state, idTokenExpected: true,
-  }, undefined, { DPoP: code.DPoP });
-  if (tokens.token_type.toLowerCase() !== 'dpop') throw new Error(`token_type ${tokens.token_type}, expected DPoP`);
-  const claims = tokens.claims();
-  if (!claims) throw new Error('no ID token');
-  if (claims.acr !== acrSubstantial) throw new Error(`ID token acr ${String(claims.acr)}`);
-  if (!Array.isArray(claims.amr) || !claims.amr.includes('face')) throw new Error(`ID token amr ${JSON.stringify(claims.amr)}`);
-  return { tokens, claims };
-}
-
-/** One whole Facegate sign-in, through userinfo; returns the per-step times and the stream's. */
-async function signIn(agency: Agency, nationalId: string, frames: readonly Buffer[]) {
-  const steps: Record<string, number> = {};
-  const t0 = performance.now();
-  const code = await facegateCode(agency, nationalId, frames, steps);
-  const { tokens, claims } = await timed(steps, 'token', () => exchange(agency, code));
-  const info = await timed(steps, 'userinfo', () => client.fetchUserInfo(agency.config, tokens.access_token, claims.sub, { DPoP: code.DPoP }));
-  if (info.national_id !== nationalId) throw new Error(`userinfo national_id ${String(info.national_id)}`);
-  return { totalMs: performance.now() - t0, steps, stream: code.stream };
 }
 
 // ---------------------------------------------------------------- the bare oidc-provider

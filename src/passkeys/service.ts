@@ -7,9 +7,9 @@
 // `passkey_steps` (shared by every instance); WebAuthn itself is @simplewebauthn/server.
 import { createHmac } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
+import type {
+  AuthenticationResponseJSON, AuthenticatorTransport, RegistrationResponseJSON,
   generateAuthenticationOptions, generateRegistrationOptions, verifyAuthenticationResponse, verifyRegistrationResponse,
-  type AuthenticationResponseJSON, type AuthenticatorTransport, type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import type Provider from 'oidc-provider';
 import { Counter, type Registry } from 'prom-client';
@@ -21,6 +21,10 @@ import { findCitizenById } from '../registry/citizens.ts';
 import { AppError } from '../shared/errors.ts';
 import { requiresPossession } from './policy.ts';
 import { credentialsOf, insertPasskey, kindOf, recordUse, shortId, type PasskeyKind } from './store.ts';
+
+// Loaded on first use: the library takes about a second to import, which start-up need not pay.
+let loading: Promise<typeof import('@simplewebauthn/server')> | undefined;
+const webauthn = () => (loading ??= import('@simplewebauthn/server'));
 
 /** offer: she has none, may add one; assert: she has one, is asked for it; required: the agency needs one and she has none. */
 export type StepMode = 'offer' | 'assert' | 'required';
@@ -110,7 +114,7 @@ export function createPasskeys({ db, audit, config, provider, clock = Date.now, 
     let json: Awaited<ReturnType<typeof generateRegistrationOptions>> | Awaited<ReturnType<typeof generateAuthenticationOptions>>;
     if (step.mode === 'assert') {
       if (!mine.length) throw new AppError('passkey_unavailable');
-      json = await generateAuthenticationOptions({
+      json = await (await webauthn()).generateAuthenticationOptions({
         rpID: rp!.rpId, timeout, userVerification: 'preferred',
         allowCredentials: mine.map((c) => ({ id: c.id, transports: c.transports as AuthenticatorTransport[] })),
       });
@@ -119,7 +123,7 @@ export function createPasskeys({ db, audit, config, provider, clock = Date.now, 
       if (!citizen) throw new AppError('passkey_unavailable');
       // What her authenticator shows: the service and the end of her ID number (never her name).
       const label = `ID …${citizen.nationalId.slice(-4)}`;
-      json = await generateRegistrationOptions({
+      json = await (await webauthn()).generateRegistrationOptions({
         rpName: settings.rpName, rpID: rp!.rpId, userName: label, userDisplayName: label, userID: new Uint8Array(userHandle(step.citizenId)),
         timeout, attestationType: 'none', supportedAlgorithmIDs: [-7, -257],
         authenticatorSelection: { residentKey: 'preferred', userVerification: 'preferred' },
@@ -161,9 +165,10 @@ export function createPasskeys({ db, audit, config, provider, clock = Date.now, 
     if (step.mode === 'assert') throw new AppError('passkey_unavailable', 'this step asks for a passkey, not for a new one');
     checkAttempts(step);
     const challenge = await takeChallenge(step, requester);
+    const lib = await webauthn();
     let verified: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
     try {
-      verified = await verifyRegistrationResponse({
+      verified = await lib.verifyRegistrationResponse({
         response: response as RegistrationResponseJSON, expectedChallenge: challenge, expectedOrigin: rp!.origin, expectedRPID: rp!.rpId,
         requireUserVerification: false,
       });
@@ -198,9 +203,10 @@ export function createPasskeys({ db, audit, config, provider, clock = Date.now, 
     const r = response as AuthenticationResponseJSON;
     const credential = (await credentialsOf(db, step.citizenId)).find((c) => c.id === r?.id);
     if (!credential) throw await failed(step, 'unknown_credential', requester);
+    const lib = await webauthn();
     let verified: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
     try {
-      verified = await verifyAuthenticationResponse({
+      verified = await lib.verifyAuthenticationResponse({
         response: r, expectedChallenge: challenge, expectedOrigin: rp!.origin, expectedRPID: rp!.rpId, requireUserVerification: false,
         credential: { id: credential.id, publicKey: credential.publicKey as Uint8Array<ArrayBuffer>, counter: credential.counter, transports: credential.transports as AuthenticatorTransport[] },
       });
