@@ -53,7 +53,7 @@ export function renderHandoffDesktop(props: HandoffDesktopProps): string {
   const body = html`
     <h1>${t.title}</h1>
     <p class="lead">${fill(t.lead, { client: clientName })}</p>
-    ${bindingMessage ? renderBinding(clientName, bindingMessage, lang) : ''}
+    ${bindingMessage ? renderBinding(clientName, bindingMessage, lang, t.bindingHint) : ''}
     <section id="handoff" class="handoff" data-state="${state}" data-status="${safeUrl(endpoints.status)}" data-continue="${safeUrl(endpoints.continue)}">
       ${live ? html`<div class="box handoff-box">
         <h2>${t.scanTitle}</h2>
@@ -137,7 +137,7 @@ export function renderHandoffStart(props: HandoffStartProps): string {
   const body = html`
     <h1>${title}</h1>
     <p class="lead">${fill(t.startLead, { client: clientName })}</p>
-    ${kind === 'proof_of_life' && bindingMessage ? renderBinding(clientName, bindingMessage, lang) : ''}
+    ${kind === 'proof_of_life' && bindingMessage ? renderBinding(clientName, bindingMessage, lang, '') : ''}
     <p id="handoff-origin">${slot(desktop ? fill(t.startedOn, { device: desktop }) : t.startedAt, 'time', when(startedAt))}</p>
     ${maskedId ? html`<p>${fill(t.idTyped, { id: maskedId })}</p>` : ''}
     <p>${describeLevel(level, lang)}</p>
@@ -150,7 +150,7 @@ export function renderHandoffStart(props: HandoffStartProps): string {
       </div>
     </form>
     <p class="hint">${t.closeIfNot}</p>`;
-  return renderLayout({ title, body, lang });
+  return renderLayout({ title, body, lang, data: { lang }, scripts: ['handoff.js'] });
 }
 
 /** A code the phone cannot use (unknown, expired, opened elsewhere, replaced): what to do next. */

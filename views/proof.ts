@@ -23,14 +23,18 @@ export interface ProofStartProps {
   lang?: Lang;
 }
 
-/** The binding message, large: the citizen compares it with what the agency gave her. */
-export function renderBinding(clientName: string, bindingMessage: string, lang: Lang) {
+/**
+ * The binding message, large: the citizen compares it with what the agency gave her. `hint`: what
+ * to do when it differs (a {client} template; default the proof page's; '' for none, when the page
+ * says it otherwise).
+ */
+export function renderBinding(clientName: string, bindingMessage: string, lang: Lang, hint = messagesOf(lang).proof.bindingHint) {
   const t = messagesOf(lang).proof;
   return html`
     <div class="binding" aria-labelledby="binding-label">
       <p id="binding-label">${fill(t.bindingLabel, { client: clientName })}</p>
-      <p class="binding-message" id="binding-message">${bindingMessage}</p>
-      <p class="hint">${fill(t.bindingHint, { client: clientName })}</p>
+      <p class="binding-message" id="binding-message">${bindingMessage}</p>${hint ? html`
+      <p class="hint">${fill(hint, { client: clientName })}</p>` : ''}
     </div>`;
 }
 

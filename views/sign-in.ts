@@ -9,7 +9,8 @@
 //   li.current), #camera-frame[data-fit=good|adjust] (the oval shows the fit),
 //   #fallback (hidden unless there is no camera),
 //   #cancel, #messages (the script's strings as JSON), language links a[hreflang],
-//   #handoff-start ("Use my phone's camera", with phoneAction), #on-phone (the phone of a handoff).
+//   #handoff-start ("Use my phone's camera", with phoneAction), #on-phone (the phone of a handoff),
+//   #onboarding-offer (hidden until a face check is refused; its link a#onboarding-link).
 
 import { describeLevel, labelClaims, type AssuranceLevel } from './claims.ts';
 import { html, safeUrl, type SafeHtml } from './html.ts';
@@ -67,7 +68,15 @@ export interface SignInProps {
    * characters are shown), a line saying the computer goes on by itself; cancel reads "Stop".
    */
   onPhone?: { maskedId?: string; device?: string };
+  /**
+   * The remote onboarding's page (src/onboarding/): offered once a face check is refused, for every
+   * ID alike (telling only those without a registry photo would say which IDs have none).
+   */
+  onboardingPath?: string;
 }
+
+/** Codes of a refused face check: the offer to onboard with a document is shown with them. */
+const refusedCodes = new Set(['no_match', 'not_verified']);
 
 /** The status region's content: the feedback list, or nothing. */
 export function renderFeedback(feedback: readonly Feedback[] = [], lang: Lang = 'en'): SafeHtml {
@@ -95,7 +104,7 @@ function renderFallback(_acr: AssuranceLevel, clientName: string, lang: Lang): S
 
 /** Renders the complete sign-in page. */
 export function renderSignIn(props: SignInProps): string {
-  const { uid, clientName, acr, claims, csrf, endpoints, feedback = [], nationalId = '', lang = 'en', proof, phoneAction, onPhone } = props;
+  const { uid, clientName, acr, claims, csrf, endpoints, feedback = [], nationalId = '', lang = 'en', proof, phoneAction, onPhone, onboardingPath } = props;
   const h = messagesOf(lang).handoff;
   const t = messagesOf(lang).signIn;
   const p = messagesOf(lang).proof;
@@ -113,7 +122,7 @@ export function renderSignIn(props: SignInProps): string {
   const body = html`
     <h1>${proof ? p.title : t.title}</h1>
     ${proof ? html`<p class="lead">${fill(p.asks, { client: clientName })}</p>
-    ${renderBinding(clientName, proof.bindingMessage, lang)}` : html`<p class="lead">${before}<strong>${clientName}</strong>${after}</p>`}
+    ${renderBinding(clientName, proof.bindingMessage, lang, onPhone ? '' : undefined)}` : html`<p class="lead">${before}<strong>${clientName}</strong>${after}</p>`}
     ${onPhone ? html`<p id="on-phone" class="notice">${h.onPhone}${onPhone.maskedId ? html` ${fill(h.idTyped, { id: onPhone.maskedId })}` : ''}</p>` : ''}
     <p>${describeLevel(acr, lang)}</p>
     ${labels.length > 0 ? html`<p>${fill(t.asked, { client: clientName, list: labels.join('; ') })}</p>` : ''}
@@ -147,7 +156,12 @@ ${proof || onPhone ? '' : idField}
           formenctype="application/x-www-form-urlencoded" aria-describedby="handoff-offer-text">${h.offerButton}</button>
       </section>` : ''}
     </form>
-
+${onboardingPath && !proof ? html`
+    <section id="onboarding-offer" class="box" aria-labelledby="onboarding-offer-title"${feedback.some((f) => refusedCodes.has(f.code)) ? '' : ' hidden'}>
+      <h2 id="onboarding-offer-title">${t.onboardingTitle}</h2>
+      <p>${t.onboardingText}</p>
+      <p><a id="onboarding-link" href="${safeUrl(onboardingPath)}" hreflang="${lang}">${t.onboardingLink}</a></p>
+    </section>` : ''}
     <section class="tips" aria-labelledby="tips-title">
       <h2 id="tips-title">${t.tipsTitle}</h2>
       <ul>${t.tips.map((tip) => html`

@@ -2,7 +2,8 @@
 // passkey step): `finishSignIn` hands oidc-provider the login (accountId, acr, amr, auth_time) and
 // answers where the browser goes next. A step after the face (the passkey step, src/passkeys/) is
 // registered per provider with `registerSignInStep`: while the login is the face's alone, that step
-// may answer a page to continue at instead; the step itself finishes with `{ final: true }`.
+// may answer a page to continue at instead; the step itself finishes with `{ final: true }`. A gate
+// (`registerSignInGate`, src/onboarding/gate.ts) sees every sign-in first: it may add an amr value or refuse.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 
@@ -19,11 +20,24 @@ export type SignIn = {
 /** Answers the path of the step's page, or undefined to finish the sign-in now. */
 export type SignInStep = (req: IncomingMessage, res: ServerResponse, signIn: SignIn) => Promise<string | undefined>;
 
+/**
+ * Runs before the step and at the end of every sign-in (src/onboarding/gate.ts): answers the
+ * sign-in to finish with (its amr may gain a value), or a refusal for the agency.
+ */
+export type SignInGate = (req: IncomingMessage, res: ServerResponse, signIn: SignIn) =>
+  Promise<{ signIn: SignIn } | { refuse: { error: string; description: string } }>;
+
 const steps = new WeakMap<Provider, SignInStep>();
+const gates = new WeakMap<Provider, SignInGate>();
 
 /** Registers the step that follows a verified face for this provider's sign-ins (one per provider). */
 export function registerSignInStep(provider: Provider, step: SignInStep): void {
   steps.set(provider, step);
+}
+
+/** Registers the gate of this provider's sign-ins (one per provider). */
+export function registerSignInGate(provider: Provider, gate: SignInGate): void {
+  gates.set(provider, gate);
 }
 
 /**
@@ -32,8 +46,11 @@ export function registerSignInStep(provider: Provider, step: SignInStep): void {
  * `final`: the step after the face is done (or declined): finish without it.
  */
 export async function finishSignIn(
-  provider: Provider, req: IncomingMessage, res: ServerResponse, signIn: SignIn, options: { final?: boolean } = {},
+  provider: Provider, req: IncomingMessage, res: ServerResponse, given: SignIn, options: { final?: boolean } = {},
 ): Promise<string> {
+  const gated = await gates.get(provider)?.(req, res, given) ?? { signIn: given };
+  if ('refuse' in gated) return refuseSignIn(provider, req, res, gated.refuse.error, gated.refuse.description);
+  const { signIn } = gated;
   const step = options.final ? undefined : steps.get(provider);
   if (step) {
     const page = await step(req, res, signIn);

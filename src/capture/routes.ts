@@ -91,6 +91,7 @@ export function createInteractionRouter({ provider, capture, csrf, config, audit
       uid: d.uid, clientName: a.name, acr: levelOf(acrFor(d, a)), claims: claimsFor(a.scopes),
       csrf: csrf.token(d.uid), endpoints: endpoints(d.uid), feedback, nationalId, lang: languageOf(ctx),
       phoneAction: `/interaction/${encodeURIComponent(d.uid)}/handoff`, // src/handoff/: "Use my phone's camera"
+      ...(config.onboarding.enabled ? { onboardingPath: '/onboarding' } : {}), // src/onboarding/: offered once the face is refused
     });
   }
 

@@ -19,7 +19,7 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 const shown = (p: Passkey) => ({ id: p.id, label: p.label, kind: p.kind, createdAt: iso(p.createdAt), lastUsedAt: iso(p.lastUsedAt) });
 
 /** Her registry id from a typed national ID; citizen_not_found when she is not registered. */
-async function citizenOf(db: Db, raw: string): Promise<{ nationalId: string; citizenId: string }> {
+export async function citizenOf(db: Db, raw: string): Promise<{ nationalId: string; citizenId: string }> {
   const nationalId = normalizeTypedNationalId(raw);
   const citizen = await findCitizenByNationalId(db, nationalId);
   if (!citizen) throw new AppError('citizen_not_found');

@@ -17,7 +17,7 @@ const collect = (value: string, previous: string[] = []) => [...previous, ...val
 interface ClientsAddOptions extends OutputOptions {
   clientId: string; name: string; redirectUri: string[]; postLogoutRedirectUri?: string[]; jwks?: string; jwksUri?: string; sector?: string; scopes?: string[];
   idTokenEncryptedResponseAlg?: string; idTokenEncryptedResponseEnc?: string; userinfoEncryptedResponseAlg?: string; userinfoEncryptedResponseEnc?: string;
-  backchannelLogoutUri?: string; minAcr?: string; requirePossession?: boolean;
+  backchannelLogoutUri?: string; minAcr?: string; requirePossession?: boolean; refuseRemoteOnboardedAtHigh?: boolean;
   authorizationDetailsTypes?: string[];
   ciba?: string; cibaNotificationEndpoint?: string; notifier?: string; notificationUri?: string;
 }
@@ -46,6 +46,7 @@ export function registerOidcCommands(program: Command, config: Readonly<Config>,
     .option('--backchannel-logout-uri <uri>', 'where logout tokens are posted when a citizen\'s session ends (https; http only for localhost or 127.0.0.1)')
     .option('--min-acr <level>', 'the agency\'s assurance floor: substantial or high; it never receives a token below it')
     .option('--require-possession', 'the agency requires a possession factor: a passkey after the face (amr hwk or swk); face alone ends in unmet_authentication_requirements')
+    .option('--refuse-remote-onboarded-at-high', 'at high, refuse citizens onboarded remotely with an identity document until an operator checked them in person (unmet_authentication_requirements)')
     .option('--authorization-details-types <list>', 'RFC 9396 authorization_details types the agency may ask for (pension_life_certificate,tax_record_access)', collect)
     .option('--ciba <mode>', 'proof of life over CIBA: poll, or ping (needs --ciba-notification-endpoint); needs --jwks-uri')
     .option('--ciba-notification-endpoint <url>', 'with --ciba ping: where the gateway pings the agency (https)')
@@ -68,13 +69,13 @@ export function registerOidcCommands(program: Command, config: Readonly<Config>,
         clientId: o.clientId, name: o.name, redirectUris: o.redirectUri, postLogoutRedirectUris: o.postLogoutRedirectUri, jwks, jwksUri: o.jwksUri, sector: o.sector, scopes: o.scopes,
         idTokenEncryptedResponseAlg: o.idTokenEncryptedResponseAlg, idTokenEncryptedResponseEnc: o.idTokenEncryptedResponseEnc,
         userinfoEncryptedResponseAlg: o.userinfoEncryptedResponseAlg, userinfoEncryptedResponseEnc: o.userinfoEncryptedResponseEnc,
-        backchannelLogoutUri: o.backchannelLogoutUri, minAcr: o.minAcr, requirePossession: o.requirePossession,
+        backchannelLogoutUri: o.backchannelLogoutUri, minAcr: o.minAcr, requirePossession: o.requirePossession, refuseRemoteOnboardedAtHigh: o.refuseRemoteOnboardedAtHigh,
         authorizationDetailsTypes: o.authorizationDetailsTypes,
         ...(o.ciba ? { ciba: { deliveryMode: o.ciba, clientNotificationEndpoint: o.cibaNotificationEndpoint, notifier: o.notifier, notificationUri: o.notificationUri } as NonNullable<AgencyInput['ciba']> } : {}),
       });
       await withDb(config, async (db) => {
         await registerClient(db, metadata);
-        await createAudit(db, Date.now, config.secrets)({ type: 'client.registered', outcome: 'success', clientId: o.clientId, details: { scope: metadata.scope, redirect_uris: metadata.redirect_uris, post_logout_redirect_uris: metadata.post_logout_redirect_uris, authorization_details_types: metadata.authorization_details_types, id_token_encrypted_response_alg: metadata.id_token_encrypted_response_alg, userinfo_encrypted_response_alg: metadata.userinfo_encrypted_response_alg, backchannel_logout_uri: metadata.backchannel_logout_uri, facegate_min_acr: metadata.facegate_min_acr, facegate_require_possession: metadata.facegate_require_possession, backchannel_token_delivery_mode: metadata.backchannel_token_delivery_mode, facegate_notifier: metadata.facegate_notifier } });
+        await createAudit(db, Date.now, config.secrets)({ type: 'client.registered', outcome: 'success', clientId: o.clientId, details: { scope: metadata.scope, redirect_uris: metadata.redirect_uris, post_logout_redirect_uris: metadata.post_logout_redirect_uris, authorization_details_types: metadata.authorization_details_types, id_token_encrypted_response_alg: metadata.id_token_encrypted_response_alg, userinfo_encrypted_response_alg: metadata.userinfo_encrypted_response_alg, backchannel_logout_uri: metadata.backchannel_logout_uri, facegate_min_acr: metadata.facegate_min_acr, facegate_require_possession: metadata.facegate_require_possession, facegate_refuse_remote_onboarded_at_high: metadata.facegate_refuse_remote_onboarded_at_high, backchannel_token_delivery_mode: metadata.backchannel_token_delivery_mode, facegate_notifier: metadata.facegate_notifier } });
       });
       print(o, metadata, () => JSON.stringify(metadata, null, 2));
     }));

@@ -16,7 +16,8 @@ import { print, type OutputOptions } from './output.ts';
 interface ListOptions extends OutputOptions { state: string; nationalId?: string }
 interface CloseOptions extends OutputOptions { resolution: string; operator?: string }
 
-function operatorOf(option: string | undefined): string {
+/** The operator's name: `--operator` (not empty), else the OS user name. */
+export function operatorOf(option: string | undefined): string {
   if (option !== undefined) {
     if (!option.trim()) throw new AppError('invalid_input', '--operator must not be empty');
     return option.trim();

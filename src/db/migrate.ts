@@ -13,6 +13,7 @@ import * as onboarding from '../../migrations/0009_onboarding.ts';
 import * as account from '../../migrations/0010_account.ts';
 import * as passkeys from '../../migrations/0011_passkeys.ts';
 import * as handoffs from '../../migrations/0012_handoffs.ts';
+import * as onboardingChecks from '../../migrations/0013_onboarding_checks.ts';
 import type { Db } from './knex.ts';
 import { isPostgres } from './knex.ts';
 
@@ -31,6 +32,7 @@ const migrations: Record<string, Migration> = {
   '0010_account': account,
   '0011_passkeys': passkeys,
   '0012_handoffs': handoffs,
+  '0013_onboarding_checks': onboardingChecks,
 };
 
 const source: Knex.MigrationSource<string> = {

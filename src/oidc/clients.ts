@@ -39,10 +39,15 @@ export type AgencyInput = {
   ciba?: ProofOfLifeInput;
   /** The agency requires a possession factor (a passkey after the face; docs/agencies.md#possession-factor). */
   requirePossession?: boolean;
+  /** The agency refuses, at high, citizens onboarded remotely until an in-person check (docs/agencies.md#remote-onboarding). */
+  refuseRemoteOnboardedAtHigh?: boolean;
 };
 
 /** The metadata member that says an agency requires a possession factor (src/passkeys/policy.ts). */
 export const requirePossessionMetadata = 'facegate_require_possession';
+
+/** The metadata member that says an agency refuses remotely onboarded citizens at high (src/onboarding/policy.ts). */
+export const refuseRemoteOnboardedMetadata = 'facegate_refuse_remote_onboarded_at_high';
 
 /** Proof of life over CIBA: how the agency gets its tokens and how the citizen is told. */
 export type ProofOfLifeInput = {
@@ -135,6 +140,7 @@ const inputSchema = z.object({
     return z.NEVER;
   }).optional(),
   requirePossession: z.boolean().optional(),
+  refuseRemoteOnboardedAtHigh: z.boolean().optional(),
 }).refine((i) => (i.jwks === undefined) !== (i.jwksUri === undefined), {
   message: 'give exactly one of jwks or jwksUri',
   path: ['jwks'],
@@ -263,6 +269,7 @@ export function buildAgencyMetadata(input: AgencyInput): AgencyMetadata {
     facegate_sector: sector,
     ...(i.minAcr ? { facegate_min_acr: i.minAcr } : {}),
     ...(i.requirePossession ? { [requirePossessionMetadata]: true } : {}),
+    ...(i.refuseRemoteOnboardedAtHigh ? { [refuseRemoteOnboardedMetadata]: true } : {}),
   };
 }
 

@@ -10,10 +10,12 @@ import type { Db } from '../db/knex.ts';
 import { acrHigh, acrSubstantial, createInteractionPolicy, floorOf, isAcr, minAcrMetadata, satisfies } from './acr.ts';
 import { claimsConfiguration, createFindAccount, createPairwiseIdentifier, entitledClaims, supportedScopes } from './accounts.ts';
 import { createAdapterFactory, replayDetectedCode } from './adapter.ts';
-import { encryptionAlgs, encryptionEncs, proofClientMetadata, requirePossessionMetadata, validateProofClientMetadata } from './clients.ts';
+import { encryptionAlgs, encryptionEncs, proofClientMetadata, refuseRemoteOnboardedMetadata, requirePossessionMetadata, validateProofClientMetadata } from './clients.ts';
 import { loadExistingGrant } from './first-party.ts';
 import { signingAlgs } from './keys.ts';
-import { refuseIdTokensWithoutPossession, withPossessionCheck } from '../passkeys/policy.ts';
+import { possessionRule } from '../passkeys/policy.ts';
+import { remoteOnboardingRule } from '../onboarding/policy.ts';
+import { refuseIdTokensBreaking, withSignInRules } from './sign-in-rules.ts';
 import { renderProviderError, renderLogout, renderLoggedOut } from './pages.ts';
 import { resourceIndicators, richAuthorizationRequests } from './rar.ts';
 import { accessTokenVerification, assuranceDiscovery, verifiedClaimsConsentCheck, verifiedClaimsRequestProblem } from './verified-claims.ts';
@@ -129,6 +131,9 @@ export function agencyProfile(dpopNonceSecret: Buffer, clockTolerance = 15) {
 }
 
 /** Builds the provider; the caller mounts `provider.app` (or its callback) under the koa app. */
+/** The agencies' rules on how a sign-in was made: checked at login and on every ID token. */
+const signInRules = [possessionRule, remoteOnboardingRule];
+
 export function createProvider({ config, db, jwks, ciba, fetch }: ProviderDeps): Provider {
   const { ttl } = config.oidc;
   const profile = agencyProfile(Buffer.from(config.secrets.dpopNonceSecret, 'base64'), config.oidc.clockToleranceSeconds);
@@ -152,13 +157,14 @@ export function createProvider({ config, db, jwks, ciba, fetch }: ProviderDeps):
     ...profile,
     pairwiseIdentifier: createPairwiseIdentifier(config.secrets.pairwiseSalt) as Configuration['pairwiseIdentifier'],
     extraClientMetadata: {
-      properties: ['facegate_sector', minAcrMetadata, requirePossessionMetadata, ...proofClientMetadata],
+      properties: ['facegate_sector', minAcrMetadata, requirePossessionMetadata, refuseRemoteOnboardedMetadata, ...proofClientMetadata],
       validator(_ctx, key, value) {
         validateProofClientMetadata(key, value);
         if (key === 'facegate_sector' && value !== undefined && (typeof value !== 'string' || !value)) {
           throw new Error('facegate_sector must be a non-empty string');
         }
         if (key === requirePossessionMetadata && value !== undefined && typeof value !== 'boolean') throw new Error(`${requirePossessionMetadata} must be a boolean`);
+        if (key === refuseRemoteOnboardedMetadata && value !== undefined && typeof value !== 'boolean') throw new Error(`${refuseRemoteOnboardedMetadata} must be a boolean`);
         if (key === minAcrMetadata && value !== undefined && !isAcr(value)) {
           throw new Error(`${minAcrMetadata} must be ${acrSubstantial} or ${acrHigh}`);
         }
@@ -183,7 +189,7 @@ export function createProvider({ config, db, jwks, ciba, fetch }: ProviderDeps):
       ...(ciba ? { BackchannelAuthenticationRequest: (ctx: KoaContextWithOIDC) => ciba.requestTtl(ctx) } : {}),
     },
     interactions: {
-      policy: withPossessionCheck(withVerifiedClaimsConsent(createInteractionPolicy(config.oidc.defaultAcr))),
+      policy: withSignInRules(withVerifiedClaimsConsent(createInteractionPolicy(config.oidc.defaultAcr)), signInRules),
       url: (_ctx: KoaContextWithOIDC, interaction) => `/interaction/${interaction.uid}`,
     },
     renderError: renderProviderError,
@@ -196,7 +202,7 @@ export function createProvider({ config, db, jwks, ciba, fetch }: ProviderDeps):
   closeCors(provider);
   refuseFutureDpopProofs(provider, config.oidc.clockToleranceSeconds);
   refuseIdTokensBelowFloor(provider);
-  refuseIdTokensWithoutPossession(provider);
+  refuseIdTokensBreaking(provider, signInRules);
   return provider;
 }
 

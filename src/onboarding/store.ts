@@ -110,12 +110,18 @@ export async function pruneSessions(db: Queryable, before: number): Promise<numb
 /** The mark of a remote onboarding, as an operator lists it. */
 export interface RemoteOnboarding {
   citizenId: string; sessionId: string; documentType: string; issuingState: string; documentExpiry: string; modelId: string; onboardedAt: number;
+  /** The in-person check (`facegate onboarding confirm`, migration 0013): when and by whom; null before. */
+  confirmedAt?: number | null; confirmedBy?: string | null;
 }
 
-type MarkRow = { citizen_id: string; session_id: string; document_type: string; issuing_state: string; document_expiry: string; model_id: string; onboarded_at: number | string };
+type MarkRow = {
+  citizen_id: string; session_id: string; document_type: string; issuing_state: string; document_expiry: string; model_id: string;
+  onboarded_at: number | string; confirmed_at?: number | string | null; confirmed_by?: string | null;
+};
 const toMark = (r: MarkRow): RemoteOnboarding => ({
   citizenId: r.citizen_id, sessionId: r.session_id, documentType: r.document_type, issuingState: r.issuing_state,
   documentExpiry: r.document_expiry, modelId: r.model_id, onboardedAt: Number(r.onboarded_at),
+  confirmedAt: r.confirmed_at == null ? null : Number(r.confirmed_at), confirmedBy: r.confirmed_by ?? null,
 });
 
 export async function insertMark(db: Queryable, m: RemoteOnboarding): Promise<void> {
@@ -130,12 +136,20 @@ export async function findMark(db: Queryable, citizenId: string): Promise<Remote
   return row ? toMark(row) : undefined;
 }
 
-export async function listMarks(db: Queryable): Promise<Array<RemoteOnboarding & { nationalId: string }>> {
-  const rows = await db('remote_onboardings').join('citizens', 'citizens.id', 'remote_onboardings.citizen_id')
-    .select('remote_onboardings.*', 'citizens.national_id').orderBy('remote_onboardings.onboarded_at', 'asc') as Array<MarkRow & { national_id: string }>;
+/** The marks, oldest first, with each citizen's national ID; `citizenId`: hers only. */
+export async function listMarks(db: Queryable, filter: { citizenId?: string } = {}): Promise<Array<RemoteOnboarding & { nationalId: string }>> {
+  const query = db('remote_onboardings').join('citizens', 'citizens.id', 'remote_onboardings.citizen_id')
+    .select('remote_onboardings.*', 'citizens.national_id').orderBy('remote_onboardings.onboarded_at', 'asc');
+  if (filter.citizenId) query.where('remote_onboardings.citizen_id', filter.citizenId);
+  const rows = await query as Array<MarkRow & { national_id: string }>;
   return rows.map((r) => ({ ...toMark(r), nationalId: r.national_id }));
 }
 
 export async function deleteMark(db: Queryable, citizenId: string): Promise<number> {
   return db('remote_onboardings').where({ citizen_id: citizenId }).del();
+}
+
+/** Records the in-person check on her mark; false when she has no mark or it is confirmed already. */
+export async function confirmMark(db: Queryable, citizenId: string, by: string, now: number): Promise<boolean> {
+  return await db('remote_onboardings').where({ citizen_id: citizenId }).whereNull('confirmed_at').update({ confirmed_at: now, confirmed_by: by }) === 1;
 }

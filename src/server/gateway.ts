@@ -40,7 +40,8 @@ import { createProvider } from '../oidc/provider.ts';
 import { createOnboardingParts } from '../onboarding/parts.ts';
 import { createPasskeyRouter } from '../passkeys/routes.ts';
 import { createPasskeys } from '../passkeys/service.ts';
-import { registerSignInStep } from '../capture/finish.ts';
+import { registerSignInGate, registerSignInStep } from '../capture/finish.ts';
+import { createRemoteOnboardingGate } from '../onboarding/gate.ts';
 import { createSealer } from '../shared/sealed.ts';
 import { createApp } from './app.ts';
 import { createCsrf } from './csrf.ts';
@@ -118,6 +119,8 @@ export async function createGateway(config: Readonly<Config>, options: GatewayOp
   const limits = createAttemptLimits(db, config, redis);
   // Remote onboarding with an identity document (src/onboarding/): its capture's reference is the document portrait.
   const onboarding = createOnboardingParts({ db, sealer, config, audit, limits });
+  // Its citizens' sign-ins carry amr remote_onboarded until an in-person check; agencies may refuse them at high.
+  registerSignInGate(provider, createRemoteOnboardingGate({ db, provider, audit }));
   const capture = createCaptureService({
     db, analyzer, sealer, config, audit, limits, keys: createRiskKeys(config.secrets.pairwiseSalt),
     observe: metrics.observeDecision, observeRisk: metrics.observeRisk, references: onboarding.references,

@@ -82,6 +82,7 @@ export const errorCatalogue = {
   onboarding_not_found: { status: 404, expose: true, message: 'This onboarding was not found or has expired. Start again.' },
   onboarding_closed: { status: 409, expose: true, message: 'This onboarding is already finished. Start again if you need to.' },
   onboarding_not_needed: { status: 409, expose: true, message: 'This ID number already has a registry photo: sign in with your face at the service you came from.' },
+  remote_onboarding_not_found: { status: 404, expose: true, message: 'This citizen has no remote onboarding on record (see facegate onboarding list).' },
   in_person_check_required: { status: 403, expose: true, message: 'This service asks citizens who enrolled remotely to have their identity checked in person once before signing in at this level. Go to a service desk with your document.' },
   possession_required: { status: 403, expose: true, message: 'This service requires a passkey bound to your identity as well as your face, and none was used. Add a passkey after a face check, then sign in again; if you lost the device, remove it in your space and add a new one.' },
   passkey_failed: { status: 403, expose: true, message: 'The passkey could not be checked. Try again with the passkey of this device.' },

@@ -87,10 +87,32 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<TestB
     args.push(cameraPermission === 'granted' ? '--use-fake-ui-for-media-stream' : '--deny-permission-prompts');
   }
   const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args, timeout: 60_000 });
-  const context = await browser.newContext({ locale, viewport, deviceScaleFactor: 1 });
-  if (options.canvas) await useCanvasCamera(context, options.canvas);
-  if (camera && cameraPermission === 'granted') await context.grantPermissions(['camera']);
   const problems: string[] = [];
+  const grantCamera = Boolean(camera) && cameraPermission === 'granted';
+  const { context, page } = await openContext(browser, { locale, viewport, canvas: options.canvas, grantCamera }, problems);
+  return {
+    browser, context, page, problems,
+    async close() { await browser.close().catch(() => undefined); },
+  };
+}
+
+/**
+ * Another device in the same Chromium (its own cookies and storage, e.g. the phone of a handoff):
+ * a new context with its window size, language and canvas camera (none: no camera), whose page
+ * problems are added to `tb.problems`.
+ */
+export async function openDevice(
+  tb: TestBrowser, options: Pick<LaunchOptions, 'locale' | 'viewport' | 'canvas'> = {},
+): Promise<{ context: BrowserContext; page: Page }> {
+  return openContext(tb.browser, { locale: 'en-GB', viewport: { width: 412, height: 915 }, ...options }, tb.problems);
+}
+
+async function openContext(
+  browser: Browser, options: Pick<LaunchOptions, 'locale' | 'viewport' | 'canvas'> & { grantCamera?: boolean }, problems: string[],
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ locale: options.locale, viewport: options.viewport, deviceScaleFactor: 1 });
+  if (options.canvas) await useCanvasCamera(context, options.canvas);
+  if (options.grantCamera) await context.grantPermissions(['camera']);
   // CSP violations also reach the console, but record them from the event too (init scripts run
   // through the DevTools protocol, outside the page's CSP).
   await context.exposeBinding('__facegateCsp', (_source, text: string) => { problems.push(`csp: ${text}`); });
@@ -102,9 +124,28 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<TestB
   context.on('page', (p) => watch(p, problems));
   const page = await context.newPage();
   page.setDefaultTimeout(30_000);
-  return {
-    browser, context, page, problems,
-    async close() { await browser.close().catch(() => undefined); },
+  return { context, page };
+}
+
+/**
+ * Screenshots of whole pages at 360 and 1280 px wide into test-artifacts/<folder>/<name>-<width>.png
+ * (the folder is emptied before the first); the page gets its window size back afterwards.
+ */
+export function widthShots(folder: string): (page: Page, name: string) => Promise<void> {
+  const dir = resolve(process.cwd(), 'test-artifacts', folder);
+  let emptied = false;
+  return async (page, name) => {
+    if (!emptied) {
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+      emptied = true;
+    }
+    const before = page.viewportSize();
+    for (const width of [360, 1280]) {
+      await page.setViewportSize({ width, height: 800 });
+      await page.screenshot({ path: join(dir, `${name}-${width}.png`), fullPage: true, animations: 'disabled' });
+    }
+    if (before) await page.setViewportSize(before);
   };
 }
 

@@ -36,3 +36,13 @@ export async function liveFrames(actions: readonly ChallengeAction[] = []): Prom
 export async function liveCamera(): Promise<{ next(): Promise<Buffer>; follow(action: ChallengeAction): Promise<void> }> {
   return (await getCitizen()).camera(r);
 }
+
+/**
+ * Gateway settings for browser tests that sign the live citizen in several times to test a flow
+ * around the face (a handoff, passkeys): the risk rules' thin-margin step-ups off (they are tested
+ * on their own), shorter prompt delays.
+ */
+export const flowTestConfig = {
+  risk: { rules: { thinMatchMargin: 0, thinLivenessMargin: 0, stepUpFlags: [] } },
+  capture: { stream: { promptDelayMs: [300, 700], neutralMs: 600 } },
+};

@@ -55,6 +55,9 @@ export const en = {
     ],
     cancel: 'Cancel and go back',
     tryAgainTitle: 'Please try again',
+    onboardingTitle: 'No usable photo of you in the registry?',
+    onboardingText: 'If your registry photo is missing, too old or unusable, your face cannot be recognised. You can enrol your face with your passport or identity card, from this device, with its camera.',
+    onboardingLink: 'Enrol with my identity document',
   },
   consent: {
     title: 'Share your details?',
@@ -129,6 +132,7 @@ export const en = {
     orType: 'Or, on your phone, open {link} and type this code:',
     expires: 'The code works once, on one phone, until {time}.',
     keep: 'Use this code on your own phone only. Nobody from {client} or from this service will ever ask you for it.',
+    bindingHint: 'If you did not expect this request, or the code is not the one {client} gave you, do not go on: choose “Use this computer’s camera instead”, then “This was not me”.',
     progressTitle: 'Your phone',
     states: {
       waiting: 'Waiting for your phone…',
@@ -326,6 +330,7 @@ export const en = {
     onboarding_not_found: 'This onboarding was not found or has expired. Start again.',
     onboarding_closed: 'This onboarding is already finished. Start again if you need to.',
     onboarding_not_needed: 'This ID number already has a registry photo: sign in with your face at the service you came from.',
+    remote_onboarding_not_found: 'This citizen has no remote onboarding on record.',
     in_person_check_required: 'This service asks people who enrolled remotely to have their identity checked in person once before signing in at this level. Go to a service desk with your document.',
   } as Record<string, string>,
   demo: {

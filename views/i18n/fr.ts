@@ -56,6 +56,9 @@ export const fr: Messages = {
     ],
     cancel: 'Annuler et revenir',
     tryAgainTitle: 'Veuillez réessayer',
+    onboardingTitle: 'Pas de photo utilisable de vous au registre ?',
+    onboardingText: 'Si votre photo au registre manque, est trop ancienne ou inutilisable, votre visage ne peut pas être reconnu. Vous pouvez enregistrer votre visage avec votre passeport ou votre carte d\'identité, depuis cet appareil, avec sa caméra.',
+    onboardingLink: 'M\'inscrire avec ma pièce d\'identité',
   },
   consent: {
     title: 'Partager vos informations ?',
@@ -128,6 +131,7 @@ export const fr: Messages = {
     orType: 'Ou, sur votre téléphone, ouvrez {link} et tapez ce code :',
     expires: 'Le code ne fonctionne qu’une fois, sur un seul téléphone, jusqu’au {time}.',
     keep: 'N’utilisez ce code que sur votre propre téléphone. Personne de {client} ni de ce service ne vous le demandera jamais.',
+    bindingHint: 'Si vous n’attendiez pas cette demande, ou si le code n’est pas celui que {client} vous a donné, n’allez pas plus loin : choisissez « Utiliser plutôt la caméra de cet ordinateur », puis « Ce n’était pas moi ».',
     progressTitle: 'Votre téléphone',
     states: {
       waiting: 'En attente de votre téléphone…',
@@ -321,6 +325,7 @@ export const fr: Messages = {
     onboarding_not_found: 'Cette inscription est introuvable ou a expiré. Recommencez.',
     onboarding_closed: 'Cette inscription est déjà terminée. Recommencez si nécessaire.',
     onboarding_not_needed: 'Ce numéro a déjà une photo au registre : connectez-vous avec votre visage sur le service d\'où vous venez.',
+    remote_onboarding_not_found: 'Aucune inscription à distance n\'est enregistrée pour cette personne.',
     in_person_check_required: 'Ce service demande aux personnes inscrites à distance de faire vérifier une fois leur identité en personne avant de se connecter à ce niveau. Rendez-vous à un guichet avec votre document.',
   },
   demo: {

@@ -1,15 +1,26 @@
 // The desktop's "Finish on your phone" page: polls the handoff's progress (a small JSON read the
 // server answers from the database, whichever instance gets it), says what the phone is doing, and
 // once the phone's capture is verified posts "Continue" itself and follows to the agency. Also
-// shows the code's expiry in the citizen's own time. Plain browser JS; needs ui.js first. Without
-// it the page's "Continue" button does the same.
+// shows times (the code's expiry; on the phone's first page, when the computer started) in the
+// citizen's own time. Plain browser JS; the polling needs ui.js first. Without it the page's
+// "Continue" button does the same.
 (function () {
   'use strict';
+  var S = {};
+  try { S = JSON.parse(document.getElementById('messages').textContent) || {}; } catch (e) { S = {}; }
+
+  // Times in the citizen's own clock, in her browser's way of writing them when it speaks the page's
+  // language (en-GB: 14:05, en-US: 02:05 PM), not the server's UTC text. Also on the phone's first page.
+  var nav = (navigator.languages && navigator.languages[0]) || navigator.language || '';
+  var locale = S.lang && nav.toLowerCase().indexOf(S.lang) === 0 ? nav : (S.lang || undefined);
+  Array.prototype.forEach.call(document.querySelectorAll('time[datetime]'), function (t) {
+    var d = new Date(t.getAttribute('datetime'));
+    if (!isNaN(d.getTime()) && d.toLocaleTimeString) t.textContent = d.toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' });
+  });
+
   var F = window.Facegate;
   var box = document.getElementById('handoff');
   if (!box || !F || !F.ui || !window.fetch || !window.Promise) return;
-  var S = {};
-  try { S = JSON.parse(document.getElementById('messages').textContent) || {}; } catch (e) { S = {}; }
   var states = S.states || {};
   var status = document.getElementById('handoff-status');
   var text = document.getElementById('handoff-state-text');
@@ -21,12 +32,6 @@
   var PERIOD = 2000;    // one small read every 2 s while the phone works
   var BACKOFF = 10000;  // after a network error
   var continuing = false;
-
-  // The expiry in the citizen's own clock and language, not the server's UTC text.
-  Array.prototype.forEach.call(box.querySelectorAll('time[datetime]'), function (t) {
-    var d = new Date(t.getAttribute('datetime'));
-    if (!isNaN(d.getTime()) && d.toLocaleTimeString) t.textContent = d.toLocaleTimeString(S.lang || undefined, { hour: '2-digit', minute: '2-digit' });
-  });
 
   function show(state) {
     if (box.getAttribute('data-state') === state) return;

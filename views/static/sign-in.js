@@ -250,6 +250,9 @@
     }
     // rejected: a capture with attempts left stays open, so its attempt limit holds.
     setState('rejected');
+    // Her registry photo may be missing or unusable: the document onboarding is offered (to every ID alike).
+    var offer = document.getElementById('onboarding-offer');
+    if (offer) offer.hidden = false;
     if (b.attemptsLeft > 0) {
       showStatus('error', S.rejectedTitle, items, true);
       showButton(S.tryAgainButton);

@@ -24,7 +24,7 @@ describe('facegate migrate', () => {
   it('runs the migrations once, then reports nothing to do', async () => {
     const first = await run('migrate', '--json');
     expect(first.code).toBe(0);
-    expect(json(first.stdout)).toEqual({ ran: ['0001_initial', '0002_audit_chain', '0003_risk', '0004_frame_owner', '0005_audit_mac', '0006_readiness', '0007_consent_details', '0008_proof_of_life', '0009_onboarding', '0010_account', '0011_passkeys', '0012_handoffs'] });
+    expect(json(first.stdout)).toEqual({ ran: ['0001_initial', '0002_audit_chain', '0003_risk', '0004_frame_owner', '0005_audit_mac', '0006_readiness', '0007_consent_details', '0008_proof_of_life', '0009_onboarding', '0010_account', '0011_passkeys', '0012_handoffs', '0013_onboarding_checks'] });
     expect(json((await run('migrate', '--json')).stdout)).toEqual({ ran: [] });
   });
 });
