@@ -4,8 +4,8 @@
 // end: her face is refused at the demo agency (no registry photo), the sign-in page offers the
 // onboarding, she onboards, and her next sign-in there works (amr remote_onboarded). An expired
 // document, a mismatched registry record and someone else's document are refused with their
-// messages on the page (in French). The duplicate identity is covered over HTTP
-// (test/integration/onboarding/flow.test.ts).
+// messages on the page (in French), and a face already enrolled under another ID (duplicate
+// identity) is refused after the live capture.
 // Screenshots at 360 and 1280 px wide in test-artifacts/onboarding/.
 import { expect, it, jest } from '@jest/globals';
 import type { Page } from 'playwright-core';
@@ -113,5 +113,20 @@ describeWithBrowser('browser: remote onboarding with an identity document', () =
     expect(await s.gw.database.db('face_templates')).toHaveLength(0);
     // The refused document's page is answered 422 (Chromium logs the status): nothing else went wrong.
     expect(s.tb.problems.filter((p) => !/status of 422 .*\/onboarding\/[\w-]+\/document\)$/.test(p))).toEqual([]);
+  });
+
+  it('refuses a face already enrolled under another ID (duplicate_identity), storing nothing for her', async () => {
+    const s: Scenario = await scenarios.open('onboarding-duplicate', { canvas: followingThePage(await liveCamera()), config: scenario });
+    await s.gw.enroll('LMDUPL0001', citizenPhoto());
+    const citizenId = await registerWithoutPhoto(s.gw.database.db, record('LMBR000005'));
+    await s.page.goto(`${s.gw.issuer}/onboarding`);
+    await startAndSend(s.page, 'LMBR000005', await passport({ seed: 9 }));
+    await s.page.click('#camera-start');
+    await s.page.waitForSelector('#sign-in-form[data-state="rejected"], #onboarding-outcome', { timeout: 180_000 });
+    expect(await codesOnPage(s.page)).toContain('duplicate_identity');
+    await widths(s.page, 'duplicate-identity');
+    expect(await s.gw.database.db('face_templates').where({ citizen_id: citizenId })).toHaveLength(0);
+    expect(await s.gw.database.db('remote_onboardings').where({ citizen_id: citizenId })).toHaveLength(0);
+    expect(s.tb.problems).toEqual([]);
   });
 });

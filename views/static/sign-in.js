@@ -293,6 +293,12 @@
       endHere(S.startAgain, items);
       return null;
     }
+    if (code === 'duplicate_identity' || code === 'onboarding_closed') {
+      // The onboarding is refused for good: another capture cannot change it.
+      setState('rejected');
+      endHere(S.startAgain, items);
+      return null;
+    }
     setState('retry');
     showStatus('error', S.tryAgain, items, true);
     showButton(S.tryAgainButton);
