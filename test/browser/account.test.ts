@@ -3,30 +3,20 @@
 // space at /account with a face capture, sees that sign-in in her log, withdraws the agency's
 // consent (its token then fails at userinfo), reports the row as not her (her next sign-in at the
 // agency is at high). Screenshots at 360 and 1280 px in test-artifacts/account/.
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { expect, it, jest } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import * as client from 'openid-client';
 import { connectAgency, createAgencyKeys, type Agency } from '../helpers/agency.ts';
 import { followingThePage } from '../helpers/canvas-camera.ts';
-import { describeWithBrowser } from '../helpers/chromium.ts';
-import { citizenPhoto, liveCamera, warmLiveCitizen } from '../helpers/live.ts';
+import { describeWithBrowser, widthShots } from '../helpers/chromium.ts';
+import { citizenPhoto, flowTestConfig, liveCamera, warmLiveCitizen } from '../helpers/live.ts';
 import { acrHigh, acrSubstantial, decidedCaptures, driveToEnd, expectEnding, startCamera, useScenarios, type Scenario } from './flow.ts';
 
 jest.setTimeout(900_000);
 
-const shotsDir = join(process.cwd(), 'test-artifacts', 'account');
 const nationalId = 'LM19610806';
 
-/** Full-page screenshots of the page at 1280 and 360 px wide (then back to the phone size). */
-async function shoot(page: Page, name: string): Promise<void> {
-  for (const width of [1280, 360]) {
-    await page.setViewportSize({ width, height: 900 });
-    await page.screenshot({ path: join(shotsDir, `${name}-${width}.png`), fullPage: true, animations: 'disabled' });
-  }
-  await page.setViewportSize({ width: 412, height: 915 });
-}
+const shoot = widthShots('account');
 
 /** PAR (PKCE, DPoP) by the agency; Chromium opens the URL and lands on the sign-in page. */
 async function agencySignIn(s: Scenario, agency: Agency) {
@@ -57,12 +47,10 @@ describeWithBrowser('browser: the citizen\'s space', () => {
   it('warms the live citizen', async () => { await warmLiveCitizen(); }, 180_000);
 
   it('shows her log, withdraws a consent the agency then loses, and a report steps her next sign-in up to high', async () => {
-    rmSync(shotsDir, { recursive: true, force: true });
-    mkdirSync(shotsDir, { recursive: true });
     const camera = followingThePage(await liveCamera());
     const s = await scenarios.open('account', {
       canvas: camera, citizens: [[nationalId, citizenPhoto()]],
-      config: { risk: { rules: { thinMatchMargin: 0, thinLivenessMargin: 0, stepUpFlags: [] } }, capture: { stream: { promptDelayMs: [300, 700], neutralMs: 600 } } },
+      config: flowTestConfig,
     });
     const { gw, page } = s;
     const keys = await createAgencyKeys('pension-office');

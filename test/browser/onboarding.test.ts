@@ -12,7 +12,7 @@ import type { Page } from 'playwright-core';
 import { followingThePage } from '../helpers/canvas-camera.ts';
 import { describeWithBrowser, widthShots } from '../helpers/chromium.ts';
 import { face } from '../helpers/data.ts';
-import { citizenPhoto, liveCamera, warmLiveCitizen } from '../helpers/live.ts';
+import { citizenPhoto, flowTestConfig, liveCamera, warmLiveCitizen } from '../helpers/live.ts';
 import { registerWithoutPhoto } from '../helpers/onboarding.ts';
 import { syntheticDocument, yearsFromNow } from '../helpers/synthetic-document.ts';
 import { faceUntil } from './face-until.ts';
@@ -25,9 +25,7 @@ const lin = { surname: 'MIRANDA', givenNames: 'LIN MANUEL', birthdate: '1980-01-
 const record = (nationalId: string) => ({ nationalId, givenName: 'Lin-Manuel', familyName: 'Miranda', birthdate: lin.birthdate });
 const passport = (o: { portrait?: Uint8Array; expiry?: string; seed?: number } = {}) =>
   syntheticDocument({ ...lin, portrait: o.portrait ?? citizenPhoto(), expiry: o.expiry ?? yearsFromNow(5), seed: o.seed ?? 3 });
-const scenario = {
-  capture: { stream: { promptDelayMs: [300, 700], neutralMs: 600 } }, risk: { rules: { thinMatchMargin: 0, thinLivenessMargin: 0, stepUpFlags: [] } },
-};
+const scenario = flowTestConfig;
 const codesOnPage = (page: Page) => page.locator('#status [data-code]').evaluateAll((els) => els.map((e) => e.getAttribute('data-code')));
 
 /** From the start page: her ID, then the document photo sent through the file input. */
