@@ -70,7 +70,11 @@ export async function authorizationRequest(agency: Agency, steps: Record<string,
   const url = await timed(steps, 'PAR', () => client.buildAuthorizationUrlWithPAR(agency.config, {
     redirect_uri: agency.redirectUri, scope: 'openid profile national_id', state, nonce, acr_values: acrSubstantial,
     code_challenge: challenge, code_challenge_method: 'S256',
-  }, { DPoP }));
+  }, { DPoP })).catch((err: Error) => {
+    // openid-client's "unexpected HTTP response status code" keeps the response as its cause.
+    const status = (err.cause as { status?: number } | undefined)?.status;
+    throw new StepError('PAR', `${err.message}${status ? ` (${status})` : ''}`, !status || status >= 500);
+  });
   const issuer = new URL(agency.config.serverMetadata().issuer).origin;
   return { browser, verifier, nonce, state, DPoP, issuer, url };
 }
