@@ -18,6 +18,7 @@ import type { Csrf } from '../server/csrf.ts';
 import { readMultipart } from '../server/multipart.ts';
 import { AppError, isAppError } from '../shared/errors.ts';
 import type { CaptureService } from './service.ts';
+import { startedBody } from './started.ts';
 
 export type InteractionDeps = { provider: Provider; capture: CaptureService; csrf: Csrf; config: Readonly<Config>; audit: Audit };
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -145,12 +146,8 @@ export function createInteractionRouter({ provider, capture, csrf, config, audit
     const body = ctx.request.body as Record<string, unknown> | undefined;
     const started = await capture.start({ interactionUid: d.uid, clientId: a.id, nationalId: body?.nationalId, acr: acrFor(d, a), ...requester(ctx) });
     // The actions are not told here: the stream's prompts reveal them one at a time.
-    const { actions, maxFrames: _batch, ...rest } = started;
     ctx.status = 201;
-    ctx.body = {
-      ...rest, maxFrames: config.capture.stream.maxFrames, steps: actions.length,
-      stream: `${endpoints(d.uid).capture}/${encodeURIComponent(started.captureId)}/stream`,
-    };
+    ctx.body = startedBody(started, endpoints(d.uid).capture, config.capture.stream.maxFrames);
   });
 
   // Frames posted in one batch came with the client's own times and order: retired. A capture's

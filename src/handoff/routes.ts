@@ -34,6 +34,7 @@ import { AppError, isAppError, type ErrorCode } from '../shared/errors.ts';
 import { displayCode, normalizeCode } from './code.ts';
 import type { Handoffs, HandoffStatus } from './service.ts';
 import type { Handoff, HandoffKind } from './store.ts';
+import { startedBody } from '../capture/started.ts';
 
 export type HandoffRouteDeps = { db: Db; provider: Provider; handoffs: Handoffs; proof: ProofOfLife; capture: CaptureService; csrf: Csrf; config: Readonly<Config> };
 
@@ -335,9 +336,8 @@ export function createHandoffRouters({ db, provider, handoffs, proof, capture, c
     csrf.verify(phoneCsrf(h.id), token(ctx));
     const nationalId = h.kind === 'proof_of_life' ? await proof.nationalIdOf(await proofOf(h.targetId)) : undefined;
     const started = await handoffs.startCapture(h, requester(ctx), nationalId);
-    const { actions, maxFrames: _batch, ...rest } = started;
     ctx.status = 201;
-    ctx.body = { ...rest, maxFrames: config.capture.stream.maxFrames, steps: actions.length, stream: `${phonePaths(h.id).capture}/${encodeURIComponent(started.captureId)}/stream` };
+    ctx.body = startedBody(started, phonePaths(h.id).capture, config.capture.stream.maxFrames);
   });
 
   // Without JavaScript: as on the sign-in page, a photo upload cannot show presence.

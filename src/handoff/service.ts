@@ -6,7 +6,7 @@
 // state is in the database (any instance answers the desktop's poll). Every step is audited
 // (handoff.*), with no national ID, code or cookie in the trail. Imports capture, db, audit; no koa.
 import { createHash, randomBytes } from 'node:crypto';
-import { RateLimiterPostgres, RateLimiterRedis, RateLimiterRes, RateLimiterSQLite, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../../config/schema.ts';
 import type { Audit, AuditEvent } from '../audit/log.ts';
 import type { CaptureFlow } from '../capture/flow.ts';
@@ -15,6 +15,7 @@ import type { CaptureService, StartResult } from '../capture/service.ts';
 import { loadFlow } from '../capture/store.ts';
 import { isPostgres, type Db } from '../db/knex.ts';
 import { normalizeTypedNationalId } from '../registry/citizens.ts';
+import { limiterFactory, type RedisClient } from '../risk/limits.ts';
 import { AppError, isAppError, type ErrorCode } from '../shared/errors.ts';
 import type { Sealed, Sealer } from '../shared/sealed.ts';
 import { codeHasher, newCode, normalizeCode } from './code.ts';
@@ -24,7 +25,6 @@ import {
 } from './store.ts';
 
 export type Requester = { ip?: string; userAgent?: string };
-type RedisClient = ConstructorParameters<typeof RateLimiterRedis>[0]['storeClient'];
 
 export type HandoffDeps = {
   db: Db; sealer: Sealer; config: Readonly<Config>; audit: Audit; capture: Pick<CaptureService, 'start'>;
@@ -66,12 +66,7 @@ export function createHandoffs(deps: HandoffDeps) {
 
   // Unknown codes typed from one address: shared by every instance (the database's risk_limits
   // table, or Redis), as the capture's own limits are.
-  const lookups: RateLimiterAbstract = (() => {
-    const common = { keyPrefix: 'hol', points: settings.lookupFailuresPerIp, duration: settings.lookupWindowSeconds };
-    if (deps.redis) return new RateLimiterRedis({ ...common, storeClient: deps.redis });
-    const table = { storeClient: db, storeType: 'knex', tableName: 'risk_limits', tableCreated: true, clearExpiredByTimeout: false };
-    return isPostgres(db) ? new RateLimiterPostgres({ ...common, ...table, schemaName: config.database.schema }) : new RateLimiterSQLite({ ...common, ...table });
-  })();
+  const lookups = limiterFactory(db, config, deps.redis)('hol', settings.lookupFailuresPerIp, settings.lookupWindowSeconds);
   const ipKey = (r: Requester) => sha256(`handoff-ip:${r.ip ?? 'unknown'}`);
 
   async function refuse(code: ErrorCode, h: Handoff | undefined, r: Requester, stage: string): Promise<never> {

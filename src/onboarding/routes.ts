@@ -24,6 +24,7 @@ import type { Onboarding } from './flow.ts';
 import { loadSession, updateSession, type OnboardingSession } from './store.ts';
 import type { Sealer } from '../shared/sealed.ts';
 import type { Audit } from '../audit/log.ts';
+import { startedBody } from '../capture/started.ts';
 
 export type OnboardingRouteDeps = { onboarding: Onboarding; capture: CaptureService; csrf: Csrf; config: Readonly<Config>; db: Db; sealer: Sealer; audit: Audit };
 
@@ -166,9 +167,8 @@ export function createOnboardingRouter({ onboarding, capture, csrf, config, db, 
     const s = await session(ctx);
     csrf.verify(pageCsrf(s.id), token(ctx));
     const started = await onboarding.startCapture(s, requester(ctx));
-    const { actions, maxFrames: _batch, ...rest } = started;
     ctx.status = 201;
-    ctx.body = { ...rest, maxFrames: config.capture.stream.maxFrames, steps: actions.length, stream: `${endpoints(s.id).capture}/${encodeURIComponent(started.captureId)}/stream` };
+    ctx.body = startedBody(started, endpoints(s.id).capture, config.capture.stream.maxFrames);
   });
 
   // Without JavaScript: as on the sign-in page, a photo upload cannot show presence.

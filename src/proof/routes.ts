@@ -23,6 +23,7 @@ import { AppError, isAppError } from '../shared/errors.ts';
 import type { OutboxEntry } from './notifiers.ts';
 import type { ProofOfLife } from './service.ts';
 import type { ProofRequest } from './store.ts';
+import { startedBody } from '../capture/started.ts';
 
 export type ProofRouteDeps = { provider: Provider; proof: ProofOfLife; capture: CaptureService; csrf: Csrf; config: Readonly<Config> };
 
@@ -152,9 +153,8 @@ export function createProofRouter({ provider, proof, capture, csrf, config }: Pr
     const started = await capture.start({
       interactionUid: p.id, clientId: p.clientId, nationalId: await proof.nationalIdOf(p), acr: acrHigh, purpose: 'proof_of_life', ...requester(ctx),
     });
-    const { actions, maxFrames: _batch, ...rest } = started;
     ctx.status = 201;
-    ctx.body = { ...rest, maxFrames: config.capture.stream.maxFrames, steps: actions.length, stream: `${endpoints(p.id).capture}/${encodeURIComponent(started.captureId)}/stream` };
+    ctx.body = startedBody(started, endpoints(p.id).capture, config.capture.stream.maxFrames);
   });
 
   // The page without JavaScript: as on the sign-in page, a photo upload cannot show presence.

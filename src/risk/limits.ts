@@ -33,7 +33,7 @@ export type IdLimitState = {
   lockedNetworks: number; networkLockouts: number;
 };
 
-type RedisClient = ConstructorParameters<typeof RateLimiterRedis>[0]['storeClient'];
+export type RedisClient = ConstructorParameters<typeof RateLimiterRedis>[0]['storeClient'];
 /** What listing one ID's pair keys needs of a Redis client (ioredis). */
 type Scanner = { scan(cursor: string, ...args: Array<string | number>): Promise<[string, string[]]> };
 
@@ -43,6 +43,24 @@ const inFlightSeconds = 120;
 const isRes = (e: unknown): e is RateLimiterRes => e instanceof RateLimiterRes;
 
 /**
+ * Makes the limiters of this gateway's store: the database's `risk_limits` table, or Redis when
+ * REDIS_URL is set (every instance shares the counts either way). With Redis, the database's
+ * limiter is its insurance (rate-limiter-flexible's insuranceLimiter): while Redis cannot answer,
+ * attempts are counted in the database instead of every check failing; the counts do not merge
+ * afterwards.
+ */
+export function limiterFactory(db: Db, config: Readonly<Config>, redis?: RedisClient) {
+  return (keyPrefix: string, points: number, duration: number): RateLimiterAbstract => {
+    const common = { keyPrefix, points, duration };
+    const table = { storeClient: db, storeType: 'knex', tableName: 'risk_limits', tableCreated: true, clearExpiredByTimeout: false };
+    const inDatabase = isPostgres(db)
+      ? new RateLimiterPostgres({ ...common, ...table, schemaName: config.database.schema })
+      : new RateLimiterSQLite({ ...common, ...table });
+    return redis ? new RateLimiterRedis({ ...common, storeClient: redis, insuranceLimiter: inDatabase }) : inDatabase;
+  };
+}
+
+/**
  * The limiters of one gateway. `redis` (an ioredis client) replaces the database store; every
  * instance sharing the database (or Redis) shares the counts.
  */
@@ -50,14 +68,7 @@ export function createAttemptLimits(db: Db, config: Readonly<Config>, redis?: Re
   const { lockout, ip } = config.risk;
   // The ID everywhere never locks before the ID on one network.
   const anyNetwork = Math.max(lockout.maxFailures, lockout.maxFailuresAnyNetwork);
-  const make = (keyPrefix: string, points: number, duration: number): RateLimiterAbstract => {
-    const common = { keyPrefix, points, duration };
-    if (redis) return new RateLimiterRedis({ ...common, storeClient: redis });
-    const table = { storeClient: db, storeType: 'knex', tableName: 'risk_limits', tableCreated: true, clearExpiredByTimeout: false };
-    return isPostgres(db)
-      ? new RateLimiterPostgres({ ...common, ...table, schemaName: config.database.schema })
-      : new RateLimiterSQLite({ ...common, ...table });
-  };
+  const make = limiterFactory(db, config, redis);
   // The ID across all networks.
   const idFailures = make('idf', anyNetwork, lockout.failureWindowSeconds);
   // Attempts in flight per ID; a point left by a crashed process expires with the window.

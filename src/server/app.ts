@@ -20,6 +20,12 @@ export type AppDeps = {
   metrics: Metrics;
   /** Readiness probes by name; each throws when not ready. */
   readiness: Record<string, () => Promise<void>>;
+  /**
+   * Probes of shared dependencies with a fallback (Redis for the attempt limits): reported by
+   * /readyz under `degraded` when they throw, without making the instance unready. Every instance
+   * shares them, so taking instances out of the balancer would take the whole service down.
+   */
+  degradable?: Record<string, () => Promise<void>>;
   trustProxy: boolean;
   /** With trustProxy: the proxies that append to X-Forwarded-For; the client IP is that many entries from its right. */
   proxyHops: number;
@@ -99,7 +105,7 @@ function requestLog(logger: Logger, metrics: Metrics): Koa.Middleware {
   };
 }
 
-export function createApp({ provider, routers, logger, metrics, readiness, trustProxy, proxyHops, streamOrigin, httpsOrigin }: AppDeps): Koa {
+export function createApp({ provider, routers, logger, metrics, readiness, degradable = {}, trustProxy, proxyHops, streamOrigin, httpsOrigin }: AppDeps): Koa {
   // koa reads every X-Forwarded-For entry by default and takes the leftmost, which the client
   // writes itself: only the rightmost proxyHops entries come from our proxies.
   const app = new Koa({ proxy: trustProxy, maxIpsCount: proxyHops });
@@ -129,8 +135,12 @@ export function createApp({ provider, routers, logger, metrics, readiness, trust
         checks[name] = await probe().then(() => 'ok', (e: Error) => e.message);
       }
       const ready = Object.values(checks).every((v) => v === 'ok');
+      const degraded: Record<string, string> = {};
+      for (const [name, probe] of Object.entries(degradable)) {
+        await probe().catch((e: Error) => { degraded[name] = e.message; });
+      }
       ctx.status = ready ? 200 : 503;
-      ctx.body = { status: ready ? 'ready' : 'not_ready', checks };
+      ctx.body = { status: ready ? 'ready' : 'not_ready', checks, ...(Object.keys(degraded).length ? { degraded } : {}) };
       return;
     }
     if (ctx.path === '/metrics') {

@@ -150,14 +150,14 @@ export async function createGateway(config: Readonly<Config>, options: GatewayOp
     provider, routers, logger, metrics, trustProxy: config.server.trustProxy, proxyHops: config.server.proxyHops,
     streamOrigin: new URL(config.server.issuer).origin.replace(/^http/, 'ws'),
     ...(config.env === 'production' ? { httpsOrigin: new URL(config.server.issuer).origin } : {}),
+    // With REDIS_URL the attempt limits live there; while it is down they are counted in the database.
+    ...(redis ? { degradable: { limits: async () => { await redis.ping(); } } } : {}),
     readiness: {
       shutdown: async () => { if (closing) throw new Error('shutting down'); },
       // The schema was migrated at start: the database must take a write (and SQLite's volume have room).
       ...databaseReadiness(db, config.database),
       // A worker answering a tiny request with a client error means the pipeline is up.
       models: async () => { await analyzer.analyze(new Uint8Array(0)).catch((e: { status?: number }) => { if (!(Number(e.status) < 500)) throw e; }); },
-      // With REDIS_URL the attempt limits live there: without Redis no capture can be checked.
-      ...(redis ? { limits: async () => { await redis.ping(); } } : {}),
     },
   });
   const streams = createStreamUpgrade({ app, provider, capture, analyzer, csrf, config, logger, bindings: [proofStreamBinding({ provider, proof, csrf }), handoffStreamBinding({ provider, handoffs, proof, csrf }), ...(onboardingRoutes ? [onboardingRoutes.binding] : [])] });

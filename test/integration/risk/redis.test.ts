@@ -1,5 +1,6 @@
 // The attempt limits on Redis (REDIS_URL): two instances with their own Redis connections share
-// the counts; the lockout and its doubling are the same as on the database. Runs a throwaway
+// the counts; the lockout and its doubling are the same as on the database; while Redis cannot
+// answer, the database counts instead (every instance still shares them). Runs a throwaway
 // redis-server on a free port; skipped, saying why, when the binary is not installed.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -78,5 +79,20 @@ describeRedis('attempt limits on Redis', () => {
     expect((await limits.status('id-2', 'ip-2', 'net-2')).idFailures).toBe(1);
     await limits.settle(await limits.reserve('id-2', 'ip-2', 'net-2'), 'success');
     expect((await limits.status('id-2', 'ip-2', 'net-2')).idFailures).toBe(0);
+  });
+
+  it('counts in the database while Redis cannot answer, and still locks the ID out', async () => {
+    const config = loadConfig({ NODE_ENV: 'test', REDIS_URL: url }, { database: database.database });
+    // A client of a Redis that is down, as the gateway makes it (no offline queue: commands fail at once).
+    const down = new Redis(`redis://127.0.0.1:${await freePort()}`, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+    clients.push(down);
+    const a = createAttemptLimits(database.db, config, down);
+    const b = createAttemptLimits(database.db, config, down);
+    const { maxFailures } = config.risk.lockout;
+    let lock;
+    for (let i = 0; i < maxFailures; i++) lock = await a.settle(await a.reserve('id-3', 'ip-3', 'net-3'), 'failure');
+    expect(lock).toMatchObject({ scope: 'id_network', reason: 'lockout' });
+    expect((await b.status('id-3', 'ip-3', 'net-3')).lock).toMatchObject({ scope: 'id_network', reason: 'lockout' });
+    expect(Number((await database.db('risk_limits').count({ n: '*' }).first())?.n)).toBeGreaterThan(0);
   });
 });

@@ -1,8 +1,11 @@
 // Readiness means the database takes writes: a database that still answers reads but refuses
 // every write (a full disk, a read-only replica) makes /readyz answer 503, and ready again once it
 // takes writes, without a restart. A SQLite file's volume must also keep database.minFreeMiB free.
+// Redis (the attempt limits, shared by every instance, counted in the database while it is down)
+// does not make an instance unready: /readyz reports it under `degraded`.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pino from 'pino';
+import { createServer } from 'node:net';
 import request from 'supertest';
 import { loadConfig } from '../../../config/load.ts';
 import { createEnginePool, type FaceAnalyzer } from '../../../src/biometrics/pool.ts';
@@ -37,6 +40,22 @@ const refuseWrites = (on: boolean) => (onPostgres
   : db.raw(`PRAGMA query_only = ${on ? 'ON' : 'OFF'}`));
 
 describe('/readyz', () => {
+  it('stays ready with Redis down, and says so under degraded', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => { const { port: p } = s.address() as { port: number }; s.close(() => resolve(p)); });
+    });
+    const config = loadConfig({ NODE_ENV: 'test', REDIS_URL: `redis://127.0.0.1:${port}` }, { server: { logLevel: 'silent' }, database: { ...tdb.database, poolMax: 1 }, demo: { enabled: false } });
+    const other = await createGateway(config, { logger: pino({ level: 'silent' }), db, analyzer, housekeepingMs: 3600_000 });
+    try {
+      const res = await request(other.app.callback()).get('/readyz');
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ status: 'ready', checks: { database: 'ok' }, degraded: { limits: expect.any(String) } });
+    } finally {
+      await other.close();
+    }
+    expect((await readyz()).body.degraded).toBeUndefined();
+  });
+
   it('is ready when the database takes a write', async () => {
     const res = await readyz();
     expect(res.status).toBe(200);
