@@ -7,7 +7,7 @@ import type { Page } from 'playwright-core';
  * `rejected` with its "Try again" button shown), presses it, at most `retries` times.
  */
 export async function faceUntil(page: Page, next: string, options: { retries?: number; timeoutMs?: number } = {}): Promise<void> {
-  const { retries = 2, timeoutMs = 240_000 } = options;
+  const { retries = 4, timeoutMs = 240_000 } = options;
   const deadline = Date.now() + timeoutMs;
   const seen: string[] = [];
   for (let tried = 0; Date.now() < deadline;) {

@@ -14,7 +14,7 @@ import { citizenPhoto, flowTestConfig, liveCamera, warmLiveCitizen } from '../he
 import { faceUntil } from './face-until.ts';
 import { allowAndReadClaims, openSignInFromDemo, type Scenario, shownClaims, startCamera, useScenarios } from './flow.ts';
 
-jest.setTimeout(300_000);
+jest.setTimeout(600_000);
 
 const widths = widthShots('passkeys');
 const nationalId = 'LM19800118';
