@@ -46,6 +46,7 @@ import { buildAgencyMetadata, registerClient } from '../src/oidc/clients.ts';
 import { alive, clusterDir, projectRoot, readClusterState, type ClusterState } from '../scripts/cluster-state.ts';
 import { measureFloor, openTappedEngine, videoCamera, withComment } from './lib/frames.ts';
 import { connectAgency, createAgencyKeys, signIn, StepError, type Agency } from './lib/signin.ts';
+import { mean, quantile, round } from './lib/stats.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -89,13 +90,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const dataDir = resolve(process.env.FACEGATE_TEST_DATA ?? join(projectRoot, '..', 'shared', 'data'));
 
 // ---------------------------------------------------------------- statistics
-const quantile = (values: number[], q: number) => {
-  if (!values.length) return NaN;
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-};
-const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN);
-const round = (v: number, d = 1) => (Number.isFinite(v) ? Math.round(v * 10 ** d) / 10 ** d : null);
 const pct = (values: number[]) => ({ p50: round(quantile(values, 0.5)), p95: round(quantile(values, 0.95)), p99: round(quantile(values, 0.99)), mean: round(mean(values)) });
 const fmt = (v: number | null | undefined, w = 8, d = 1) => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(d)).padStart(w);
 

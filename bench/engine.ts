@@ -11,11 +11,12 @@ import { loadConfig } from '../config/load.ts';
 import { createFaceEngine, type Stage } from '../src/biometrics/engine.ts';
 import { evaluatePairs, type ScoredPair } from '../src/biometrics/evaluation.ts';
 import { cosineSimilarity } from '../src/biometrics/matcher.ts';
-import { loadModels, modelNames, type ModelName, type ModelSet } from '../src/biometrics/models.ts';
+import { loadModels, modelNames, type ModelName } from '../src/biometrics/models.ts';
 import { createEnginePool } from '../src/biometrics/pool.ts';
 import { openPeer } from './peer-face-api.ts';
 import { readFileSync } from 'node:fs';
 import { splitMjpeg } from '../src/biometrics/mjpeg.ts';
+import { tapModels } from './lib/frames.ts';
 import { makeSelfies, type Selfie } from './selfies.ts';
 
 // One libvips thread, as in a pool worker: the one-core figure must not borrow the second core.
@@ -33,26 +34,6 @@ const round = (v: number, d = 2) => Math.round(v * 10 ** d) / 10 ** d;
 
 type Feeds = Record<string, ort.Tensor>;
 
-/**
- * The engine's models behind a tap that records every model call's input tensors (while
- * `recording` is on), so the floor can replay exactly the calls and inputs of each image.
- */
-function tapModels(models: ModelSet) {
-  const tap = { recording: false, calls: [] as { name: ModelName; feeds: Feeds }[] };
-  const sessions = Object.fromEntries(modelNames.map((name) => {
-    const session = models.sessions[name];
-    const wrapped = {
-      inputNames: session.inputNames,
-      outputNames: session.outputNames,
-      run: (feeds: Feeds) => {
-        if (tap.recording) tap.calls.push({ name, feeds });
-        return session.run(feeds);
-      },
-    };
-    return [name, wrapped as unknown as ort.InferenceSession];
-  })) as ModelSet['sessions'];
-  return { tap, models: { ...models, sessions } };
-}
 
 function pairsOf<T extends { identity: string }>(items: T[], score: (a: T, b: T) => number | null): ScoredPair[] {
   const out: ScoredPair[] = [];

@@ -106,6 +106,7 @@ import {
   authorizationRequest, codeFrom, connectAgency, createAgencyKeys, exchange, facegateCode as facegateCodeWith, signIn as signInWith, timed,
   type Agency, type Code, type SignInOptions, type StreamStats,
 } from './lib/signin.ts';
+import { mean, quantile, round } from './lib/stats.ts';
 import { rng, sensor } from './pad-corpus.ts';
 
 const { values: args } = parseArgs({
@@ -164,13 +165,6 @@ const VIDEO = 'video/lin_manuel_miranda_selfie.mjpeg';
 const ENROLLED = 'faces/lin_manuel_miranda/lin_manuel_miranda_1.png';
 
 // ---------------------------------------------------------------- statistics
-const quantile = (values: number[], q: number) => {
-  if (!values.length) return NaN;
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-};
-const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN);
-const round = (v: number, d = 1) => (Number.isFinite(v) ? Math.round(v * 10 ** d) / 10 ** d : null);
 const summary = (values: number[]) => ({ mean: round(mean(values)), p50: round(quantile(values, 0.5)), p95: round(quantile(values, 0.95)) });
 const fmt = (v: number | null, w = 8, d = 1) => (v === null ? 'n/a' : v.toFixed(d)).padStart(w);
 

@@ -25,9 +25,19 @@ export async function openTappedEngine(config: BiometricsConfig) {
   // One libvips thread, as in a pool worker.
   sharp.concurrency(1);
   const raw = await loadModels(config.modelsDir);
+  const { tap, models } = tapModels(raw);
+  const engine: FaceEngine = createFaceEngine(config, models);
+  return { engine, tap, raw };
+}
+
+/**
+ * The engine's models behind a tap that records every model call's input tensors (while
+ * `recording` is on), so the floor can replay exactly the calls and inputs of each image.
+ */
+export function tapModels(models: ModelSet) {
   const tap = { recording: false, calls: [] as { name: ModelName; feeds: Feeds }[] };
   const sessions = Object.fromEntries(modelNames.map((name) => {
-    const session = raw.sessions[name];
+    const session = models.sessions[name];
     const wrapped = {
       inputNames: session.inputNames,
       outputNames: session.outputNames,
@@ -38,8 +48,7 @@ export async function openTappedEngine(config: BiometricsConfig) {
     };
     return [name, wrapped as unknown as ort.InferenceSession];
   })) as ModelSet['sessions'];
-  const engine: FaceEngine = createFaceEngine(config, { ...raw, sessions });
-  return { engine, tap, raw };
+  return { tap, models: { ...models, sessions } };
 }
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? NaN;
