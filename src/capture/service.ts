@@ -142,8 +142,23 @@ export function createCaptureService(deps: CaptureDeps) {
     // Known or not, the ID is counted under its HMAC by the same calls.
     const idKey = keys.id(nationalId);
     const ipKey = keys.ip(input.ip ?? 'unknown');
+    const counted = limits.countStart(ipKey);
+    try {
+      return await startCounted(input, nationalId, { idKey, ipKey, base, counted });
+    } catch (err) {
+      // A start the service failed (its database or Redis down, a bug) gave the citizen nothing:
+      // it does not count against her network's starts.
+      if (!(isAppError(err) && err.status < 500) && await counted.then((lock) => !lock, () => false)) await limits.uncountStart(ipKey).catch(() => {});
+      throw err;
+    }
+  }
+
+  async function startCounted(
+    input: Parameters<typeof start>[0], nationalId: string,
+    { idKey, ipKey, base, counted }: { idKey: string; ipKey: string; base: Omit<AuditEvent, 'type' | 'outcome'>; counted: Promise<Lock | undefined> },
+  ): Promise<StartResult> {
     const [startLock, status, citizen] = await Promise.all([
-      limits.countStart(ipKey), limits.status(idKey, ipKey, netKeyOf(input)), findCitizenByNationalId(db, nationalId),
+      counted, limits.status(idKey, ipKey, netKeyOf(input)), findCitizenByNationalId(db, nationalId),
     ]);
     if (startLock) await refuseLocked(startLock, base, 'start');
     const citizenId = citizen?.status === 'active' ? citizen.id : null;

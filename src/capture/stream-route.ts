@@ -42,7 +42,7 @@ function reject(socket: Duplex, status: number, text: string) {
 }
 
 export function createStreamUpgrade({ app, provider, capture, analyzer, csrf, config, logger, bindings = [] }: StreamRouteDeps) {
-  const hub = createStreamHub({ capture, analyzer, config });
+  const hub = createStreamHub({ capture, analyzer, config, onError: (err, code) => logger.error({ err, code }, 'capture stream failed') });
   // Frames are checked against maxFrameBytes by the capture; this only stops a larger message early.
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.capture.stream.maxFrameBytes + 1024, perMessageDeflate: false });
   const origin = new URL(config.server.issuer).origin;

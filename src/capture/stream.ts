@@ -8,7 +8,7 @@ import { randomInt } from 'node:crypto';
 import type { Config } from '../../config/schema.ts';
 import type { ImageAnalysis } from '../biometrics/engine.ts';
 import type { FaceAnalyzer } from '../biometrics/pool.ts';
-import { AppError, errorCatalogue, isAppError, type ErrorCode } from '../shared/errors.ts';
+import { AppError, errorCatalogue, isAppError, isOutage, toAppError, type ErrorCode } from '../shared/errors.ts';
 import { performs } from './challenge.ts';
 import type { Frames } from './checks.ts';
 import type { ChallengeAction } from './flow.ts';
@@ -24,7 +24,7 @@ export type ServerMessage =
   | { type: 'done'; step: number; steps: number }
   | { type: 'checking' }
   | { type: 'verdict'; status: SubmitResult['status']; feedback: SubmitResult['feedback']; attemptsLeft: number; stepUp?: { steps: number }; redirectTo?: string }
-  | { type: 'error'; code: ErrorCode; message: string; retryAt?: string };
+  | { type: 'error'; code: ErrorCode; message: string; retryAt?: string; retryAfterSeconds?: number };
 
 /** The socket as the live capture sees it. close(): 1000 after a verdict or error message, 1008 for a protocol fault. */
 export type StreamSocket = { send(message: ServerMessage): void; close(code: number, reason: string): void };
@@ -44,6 +44,8 @@ export type StreamDeps = {
   setTimer?: (fn: () => void, ms: number) => { cancel(): void };
   /** A random delay in [min, max] ms (crypto by default). */
   delay?: (min: number, max: number) => number;
+  /** Told of a failure on the service's side (status ≥ 500), for the log. */
+  onError?: (err: unknown, code: ErrorCode) => void;
 };
 
 type Phase = 'waiting_start' | 'opening' | 'neutral' | 'pausing' | 'step' | 'checking' | 'ended';
@@ -152,8 +154,15 @@ function liveCapture(socket: StreamSocket, ctx: StreamContext, deps: StreamDeps,
   }
 
   function refuse(err: unknown) {
-    const e = isAppError(err) ? err : new AppError('internal_error');
-    send({ type: 'error', code: e.code, message: e.expose ? e.message : messageOf(e.code), ...(typeof e.details.retryAt === 'string' ? { retryAt: e.details.retryAt } : {}) });
+    const e = isAppError(err) || isOutage(err) ? toAppError(err) : new AppError('internal_error');
+    if (e.status >= 500) deps.onError?.(err, e.code);
+    // An outage's detail is for the log: the citizen gets the catalogue's words.
+    const shown = e.expose && e.status < 500 ? e.message : messageOf(e.code);
+    const { retryAt, retryAfterSeconds } = e.details;
+    send({
+      type: 'error', code: e.code, message: shown,
+      ...(typeof retryAt === 'string' ? { retryAt } : {}), ...(typeof retryAfterSeconds === 'number' ? { retryAfterSeconds } : {}),
+    });
     end(1000, e.code);
   }
 

@@ -132,7 +132,7 @@ function refusalOf({ db, sealer, audit, clock = Date.now }: OnboardingDeps) {
 }
 
 /** The citizen's side: start, the document, the capture's start, and the session for the pages. */
-export function createOnboarding(deps: OnboardingDeps & { reader: DocumentReading; capture: Pick<CaptureService, 'start'>; limits: Pick<AttemptLimits, 'countStart'>; keys: RiskKeys }) {
+export function createOnboarding(deps: OnboardingDeps & { reader: DocumentReading; capture: Pick<CaptureService, 'start'>; limits: Pick<AttemptLimits, 'countStart' | 'uncountStart'>; keys: RiskKeys }) {
   const { db, sealer, config, audit, reader, capture, limits, keys } = deps;
   const clock = deps.clock ?? Date.now;
   const settings = config.onboarding;
@@ -148,11 +148,22 @@ export function createOnboarding(deps: OnboardingDeps & { reader: DocumentReadin
     const nationalId = normalizeTypedNationalId(input.nationalId);
     const now = clock();
     const idKey = keys.id(nationalId);
-    const ipLock = await limits.countStart(keys.ip(input.ip ?? 'unknown'));
+    const ipKey = keys.ip(input.ip ?? 'unknown');
+    const ipLock = await limits.countStart(ipKey);
     if (ipLock) {
       await audit({ type: 'onboarding.refused', outcome: 'failure', code: 'rate_limited', ...who(input), details: { stage: 'start', scope: 'ip' } });
       throw lockError(ipLock);
     }
+    try {
+      return await open(input, nationalId, idKey, now);
+    } catch (err) {
+      // A start the service failed (its database down…) does not count against the network's starts.
+      if (!(isAppError(err) && err.status < 500)) await limits.uncountStart(ipKey).catch(() => {});
+      throw err;
+    }
+  }
+
+  async function open(input: Requester, nationalId: string, idKey: string, now: number): Promise<{ session: OnboardingSession; secret: string }> {
     if (await countSessions(db, idKey, now - dayMs) >= settings.maxSessionsPerIdPerDay) {
       await audit({ type: 'onboarding.refused', outcome: 'failure', code: 'rate_limited', ...who(input), details: { stage: 'start', scope: 'id', perDay: settings.maxSessionsPerIdPerDay } });
       const retryAt = new Date(now + dayMs).toISOString();

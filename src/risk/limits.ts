@@ -163,6 +163,11 @@ export function createAttemptLimits(db: Db, config: Readonly<Config>, redis?: Re
     }
   }
 
+  /** Takes back a counted start the service failed to carry out (it gave the citizen nothing). */
+  async function uncountStart(ipKey: string): Promise<void> {
+    await ipStarts.reward(ipKey);
+  }
+
   /**
    * Counts an attempt in flight on the ID from a network before the engine runs. Committed
    * failures plus attempts in flight may pass neither the network's limit nor the any-network
@@ -234,7 +239,7 @@ export function createAttemptLimits(db: Db, config: Readonly<Config>, redis?: Re
     await Promise.all([...[idFailures, idBlock, idLockouts].map((l) => l.delete(idKey)), ...pairs.flat()]);
   }
 
-  return { status, idState, countStart, reserve, settle, lockouts, reset };
+  return { status, idState, countStart, uncountStart, reserve, settle, lockouts, reset };
 }
 
 export type AttemptLimits = ReturnType<typeof createAttemptLimits>;

@@ -8,7 +8,7 @@ import Koa, { type Context } from 'koa';
 import helmet from 'koa-helmet';
 import type Provider from 'oidc-provider';
 import { codeMessage, languageOf, messagesOf, renderErrorPage, staticDir, vendorDir } from '../../views/index.ts';
-import { AppError, isAppError, toAppError } from '../shared/errors.ts';
+import { AppError, isAppError, isOutage, outageRetrySeconds, toAppError } from '../shared/errors.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import { serveStatic } from './static.ts';
@@ -58,9 +58,11 @@ function errorHandler(logger: Logger): Koa.Middleware {
     try {
       await next();
     } catch (thrown) {
-      const err = isAppError(thrown) ? toAppError(thrown) : badRequestOf(thrown) ?? new AppError('internal_error');
+      // A dependency outage (database, Redis, disk) is a retryable 503, not the service's bug.
+      const err = isAppError(thrown) || isOutage(thrown) ? toAppError(thrown) : badRequestOf(thrown) ?? new AppError('internal_error');
       if (err.status >= 500) logger.error({ err: thrown, requestId: ctx.state.requestId }, 'request failed');
       ctx.status = err.status;
+      if (err.status === 503) ctx.set('Retry-After', String(err.details.retryAfterSeconds ?? outageRetrySeconds));
       const message = err.expose ? err.message : 'Something went wrong on our side.';
       // A browser (Accept: text/html first) gets a page; fetch, curl and API clients get JSON.
       if (ctx.accepts('json', 'html') === 'html') {

@@ -65,6 +65,7 @@ export const errorCatalogue = {
   level_unavailable: { status: 403, expose: true, message: 'This service asks for a level of verification that cannot be completed here.' },
   https_required: { status: 403, expose: true, message: 'This service is only available over https. Use its https address.' },
   not_ready: { status: 503, expose: true, message: 'The service is starting or unavailable. Try again shortly.' },
+  service_unavailable: { status: 503, expose: true, message: 'The service cannot answer right now: one of its parts is briefly unavailable. Nothing was counted against you. Try again in a few seconds.' },
   model_missing: { status: 500, expose: false, message: 'A face model file is missing.' },
   model_mismatch: { status: 500, expose: false, message: 'A face model file does not match its pinned checksum.' },
   body_too_large: { status: 413, expose: true, message: 'The request body is larger than allowed.' },
@@ -115,7 +116,36 @@ export function isAppError(err: unknown): err is AppError {
     && typeof (err as { code?: unknown }).code === 'string' && (err as { code: string }).code in errorCatalogue;
 }
 
-/** Rebuilds an AppError from its plain form (as it crosses a worker boundary). */
+/** Seconds a client is told to wait (Retry-After) after a dependency outage. */
+export const outageRetrySeconds = 5;
+
+// A dependency that is down, restarting or full: the database (pg SQLSTATE classes 08
+// connection exception, 53 insufficient resources, 57P0x shutdown, 25006 a read-only standby
+// after a failover, 40001/40P01 a transaction to run again; SQLite full, busy, read-only or I/O),
+// Redis, or the network to them. Such a failure is the service's, and passes once it is back.
+const outageCodes = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOSPC', 'EDQUOT',
+  '57P01', '57P02', '57P03', '40001', '40P01', '55P03', '25006',
+  'SQLITE_FULL', 'SQLITE_READONLY', 'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_CANTOPEN', 'SQLITE_PROTOCOL',
+]);
+const outageNames = new Set(['KnexTimeoutError', 'MaxRetriesPerRequestError']);
+// pg and ioredis report a lost connection by message alone.
+const outageMessages = /connection terminated|connection is closed|not queryable|timeout acquiring a connection|stream isn't writeable/i;
+
+/** True when `err` (or an error it wraps) says a dependency is unavailable rather than a bug. */
+export function isOutage(err: unknown, depth = 0): boolean {
+  if (typeof err !== 'object' || err === null || depth > 4) return false;
+  const { code, name, message, cause, errors } = err as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof code === 'string' && (outageCodes.has(code) || /^(08|53)[0-9A-Z]{3}$/.test(code) || code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_READONLY_'))) return true;
+  if (typeof name === 'string' && outageNames.has(name)) return true;
+  if (typeof message === 'string' && outageMessages.test(message)) return true;
+  return isOutage(cause, depth + 1) || (Array.isArray(errors) && errors.some((e) => isOutage(e, depth + 1)));
+}
+
+/**
+ * Rebuilds an AppError from its plain form (as it crosses a worker boundary); a dependency outage
+ * becomes the retryable `service_unavailable`, anything else unknown `internal_error`.
+ */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   if (isAppError(err)) return new AppError(err.code, err.message, err.details);
@@ -123,5 +153,7 @@ export function toAppError(err: unknown): AppError {
   if (typeof code === 'string' && code in errorCatalogue) {
     return new AppError(code as ErrorCode, (err as Error).message);
   }
+  // The outage's own message (SQL, hosts) is for the log, not the caller: the catalogue's words.
+  if (isOutage(err)) return new AppError('service_unavailable', undefined, { retryAfterSeconds: outageRetrySeconds });
   return new AppError('internal_error', err instanceof Error ? err.message : String(err));
 }

@@ -314,6 +314,7 @@ export const en = {
     logout_delivery_failed: 'The service could not be told that you signed out. Sign out of it too.',
     https_required: 'This service is only available over https. Use its https address.',
     not_ready: 'The service is starting or unavailable. Try again shortly.',
+    service_unavailable: 'The service cannot answer right now: one of its parts is briefly unavailable. Nothing was counted against you. Try again in a few seconds.',
     body_too_large: 'Too much was sent at once.',
     invalid_input: 'The request was not accepted. Reload the page and try again.',
     possession_required: 'This service needs a passkey of yours as well as your face, and none was used. Add a passkey after your face check, then sign in again. If you lost the device, remove it in your space and add a new one.',

@@ -309,6 +309,7 @@ export const fr: Messages = {
     logout_delivery_failed: 'Le service n’a pas pu être prévenu que vous vous êtes déconnecté. Déconnectez-vous aussi de ce service.',
     https_required: 'Ce service n\'est accessible qu\'en https. Utilisez son adresse https.',
     not_ready: 'Le service démarre ou est indisponible. Réessayez dans un instant.',
+    service_unavailable: 'Le service ne peut pas répondre pour le moment : l’un de ses éléments est brièvement indisponible. Rien n’a été compté contre vous. Réessayez dans quelques secondes.',
     body_too_large: 'Trop de données ont été envoyées à la fois.',
     invalid_input: 'La demande n’a pas été acceptée. Rechargez la page et réessayez.',
     possession_required: 'Ce service demande une de vos clés d’accès (passkey) en plus de votre visage, et aucune n’a été utilisée. Ajoutez une clé d’accès après la vérification de votre visage, puis reconnectez-vous. Si vous avez perdu l’appareil, retirez-le dans votre espace et ajoutez-en une nouvelle.',

@@ -11,6 +11,7 @@ import { acrHigh, connectAgency, cookieOf, createAgencyKeys, framesBody, interac
 import { describeWithData, face } from '../../helpers/data.ts';
 import { cameraShot, freshBytes } from '../../helpers/derive.ts';
 import { citizenPhoto, liveCamera, warmLiveCitizen } from '../../helpers/live.ts';
+import { onPostgres } from '../../helpers/db.ts';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.ts';
 import { framed, runStream, scripted, streamUrl, type StreamCamera, type StreamRun } from '../../helpers/stream.ts';
 
@@ -191,6 +192,22 @@ describe('capture API', () => {
     const { captureId } = await start();
     const run = await stream(captureId, await blanks());
     expect(run.verdict).toMatchObject({ status: 'retry', feedback: [{ code: 'no_face' }], attemptsLeft: 3 });
+  });
+
+  // One SQLite connection: read-only for it is read-only for the gateway (outage.test.ts covers both databases).
+  (onPostgres ? it.skip : it)('answers a stream whose decision the database cannot record with a retryable service_unavailable, and spends nothing', async () => {
+    const { stream, start } = await open();
+    const { captureId } = await start();
+    await gw.database.db.raw('PRAGMA query_only = ON');
+    let run: StreamRun;
+    try {
+      run = await stream(captureId, await blanks());
+    } finally {
+      await gw.database.db.raw('PRAGMA query_only = OFF');
+    }
+    expect(run.error).toEqual({ type: 'error', code: 'service_unavailable', message: errorCatalogue.service_unavailable.message, retryAfterSeconds: 5 });
+    // The next stream of the same capture is its first submission.
+    expect((await stream(captureId, await blanks())).verdict).toMatchObject({ status: 'retry', attemptsLeft: 3 });
   });
 
   it('refuses a capture of another interaction, an unknown one and an expired one', async () => {
