@@ -4,7 +4,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'models/', 'views/static/', 'test-artifacts/', '.scratch/', 'coverage/'] },
+  { ignores: ['node_modules/', 'models/', 'views/static/', 'test-artifacts/', '.scratch/', 'coverage/', '.build/', '.build-test-*/'] },
   {
     files: ['**/*.ts'],
     languageOptions: {

@@ -368,7 +368,7 @@ async function sqliteDiskFull(camera: { captures(n: number): Promise<Buffer[][]>
     facegateCli(cli, ['registry', 'import', '--csv', csv, '--photos', join(dataDir, 'faces'), '--operator', 'bench']);
     const ids = readFileSync(csv, 'utf8').trim().split('\n').slice(1, 9).map((l) => l.split(',')[0]);
     const log = openSync(join(clusterDir(), 'logs', 'sqlite-instance.log'), 'w');
-    gw = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'src', 'main.ts')], { cwd: projectRoot, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', log, log] });
+    gw = spawn(process.execPath, [join(projectRoot, 'scripts', 'start.mjs')], { cwd: projectRoot, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', log, log] });
     const readyz = async () => fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(3000) }).then(async (r) => ({ status: r.status, body: await r.text() }), (e: Error) => ({ status: 0, body: e.message }));
     for (let i = 0; i < 360 && (await readyz()).status !== 200; i++) await sleep(500);
     db = openDatabase({ url: `sqlite:${file}`, poolMax: 1 });

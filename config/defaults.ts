@@ -1,7 +1,8 @@
 // Development defaults for every setting that has no default in the schema. Thresholds carry a
 // note of the data they were calibrated on (docs/calibration.md).
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { projectRoot } from './root.ts';
 
 /**
  * Development secrets: public, so that `npm start` works on a fresh clone. The loader refuses to
@@ -23,7 +24,7 @@ export const defaults = {
   database: { url: 'sqlite:./data/facegate.sqlite' },
   secrets: developmentSecrets,
   biometrics: {
-    modelsDir: fileURLToPath(new URL('../models', import.meta.url)),
+    modelsDir: join(projectRoot, 'models'),
     workers: availableParallelism(),
     match: {
       substantial: 0.36,

@@ -360,11 +360,14 @@ async function start(o: Options) {
     writeFileSync(marker, digest);
   }
 
+  // The instances run as `npm start` does (the start-up bundle), built once here so that three
+  // starts never rebuild it at the same time.
+  if (spawnSync(process.execPath, [join(projectRoot, 'scripts', 'build.mjs')], { cwd: projectRoot, stdio: 'inherit' }).status !== 0) throw new Error('scripts/build.mjs failed');
   for (const [i, port] of ports.entries()) {
     const name = `gateway${i + 1}`;
     const inst: Supervised = {
       name, pid: 0, port, restarts: 0, log: join(dir, 'logs', `${name}.log`), restartMs: 1000,
-      start: () => spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'src', 'main.ts')],
+      start: () => spawn(process.execPath, [join(projectRoot, 'scripts', 'start.mjs')],
         { cwd: projectRoot, env: childEnv({ ...env, PORT: String(port) }), stdio: ['ignore', logFd(name), logFd(name)] }),
     };
     supervised.push(inst);

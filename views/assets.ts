@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { projectRoot } from '../config/root.ts';
 
 /** The content types of the files that are served; anything else in the folder is not. */
 export const assetTypes: Readonly<Record<string, string>> = Object.freeze({
@@ -40,7 +40,7 @@ export function buildAssetManifest(dir: string): Map<string, Asset> {
 }
 
 /** The folder the pages' assets come from. */
-export const staticDir = fileURLToPath(new URL('./static', import.meta.url));
+export const staticDir = join(projectRoot, 'views', 'static');
 
 const manifests = new Map<string, Map<string, Asset>>();
 
@@ -55,7 +55,7 @@ export function assetManifest(dir: string = staticDir): Map<string, Asset> {
  * Third-party browser bundles, served from node_modules (never a CDN) at `/static/vendor/<name>.<hash>.js`:
  * @simplewebauthn/browser's UMD bundle (the passkey step). Pages name them `vendor/<file>`.
  */
-export const vendorDir = fileURLToPath(new URL('../node_modules/@simplewebauthn/browser/dist/bundle', import.meta.url));
+export const vendorDir = join(projectRoot, 'node_modules', '@simplewebauthn', 'browser', 'dist', 'bundle');
 
 /** The URL of an asset as the pages reference it (hashed); an unknown name is a programming error. */
 export function assetUrl(file: string): string {

@@ -1,5 +1,6 @@
 // A pool of worker threads, each with its own engine, so face analysis never blocks the event
 // loop. Sized to the cores by default; the same analyze() contract as the in-thread engine.
+import { workerEntry } from '../../config/root.ts';
 import { Piscina } from 'piscina';
 import type { BiometricsConfig } from '../../config/schema.ts';
 import { AppError, type ErrorCode } from '../shared/errors.ts';
@@ -18,7 +19,7 @@ type TaskResult =
 export async function createEnginePool(config: BiometricsConfig, threads = config.workers): Promise<FaceAnalyzer> {
   verifyModels(config.modelsDir); // fail fast, on this thread, with the file's name
   const pool = new Piscina({
-    filename: new URL('./worker.mjs', import.meta.url).href,
+    filename: workerEntry('biometrics', 'face-worker.mjs'),
     minThreads: threads,
     maxThreads: threads,
     idleTimeout: Infinity,

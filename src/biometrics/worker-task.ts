@@ -25,3 +25,6 @@ export async function createTask(request: TaskRequest) {
     throw err;
   }
 }
+
+/** The pool task itself (what a bundled worker entry exports: scripts/build.mjs). */
+export default createTask;

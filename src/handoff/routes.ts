@@ -13,7 +13,6 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Koa from 'koa';
 import type Provider from 'oidc-provider';
-import QRCode from 'qrcode';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { Config } from '../../config/schema.ts';
 import {
@@ -35,6 +34,9 @@ import { displayCode, normalizeCode } from './code.ts';
 import type { Handoffs, HandoffStatus } from './service.ts';
 import type { Handoff, HandoffKind } from './store.ts';
 import { startedBody } from '../capture/started.ts';
+
+/** qrcode, loaded on the first code shown (not at every start). */
+const qrcode = () => import('qrcode').then((m) => m.default);
 
 export type HandoffRouteDeps = { db: Db; provider: Provider; handoffs: Handoffs; proof: ProofOfLife; capture: CaptureService; csrf: Csrf; config: Readonly<Config> };
 
@@ -150,7 +152,7 @@ export function createHandoffRouters({ db, provider, handoffs, proof, capture, c
         };
         return;
       }
-      const qr = code ? await QRCode.toString(linkOf(code), { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }) : undefined;
+      const qr = code ? await (await qrcode()).toString(linkOf(code), { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }) : undefined;
       ctx.type = 'html';
       ctx.body = renderHandoffDesktop({
         clientName: t.clientName, state: status.state as HandoffDesktopState, code: code ? displayCode(code) : undefined, shortLink,

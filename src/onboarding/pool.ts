@@ -1,6 +1,7 @@
 // Document reading off the event loop: a small pool of worker threads, each with its own OCR
 // model and face engine (reading one document takes a few hundred milliseconds of CPU to a few
 // seconds when it retries). The same read() contract as the in-thread reader.
+import { workerEntry } from '../../config/root.ts';
 import { Piscina } from 'piscina';
 import type { BiometricsConfig } from '../../config/schema.ts';
 import { verifyModels } from '../biometrics/models.ts';
@@ -21,7 +22,7 @@ export async function createDocumentReaderPool(config: BiometricsConfig, options
   verifyModels(config.modelsDir); // fail fast, on this thread, with the file's name
   const threads = options.threads ?? 1;
   const pool = new Piscina({
-    filename: new URL('./worker.mjs', import.meta.url).href,
+    filename: workerEntry('onboarding', 'document-worker.mjs'),
     minThreads: threads,
     maxThreads: threads,
     idleTimeout: Infinity,

@@ -28,3 +28,6 @@ export async function readTask(request: ReadRequest) {
     throw err;
   }
 }
+
+/** The pool task itself (what a bundled worker entry exports: scripts/build.mjs). */
+export default readTask;

@@ -1,4 +1,4 @@
-// The gateway as an operator runs it (`npm start`'s entry point in a child process): the start
+// The gateway as an operator runs it (`npm start`: scripts/start.mjs and its start-up bundle, in a child process): the start
 // line with its URLs, health, readiness, metrics, security headers, JSON logs without personal
 // data, the demo agency signing a citizen in through the real protocol, graceful shutdown, and
 // refusal of development secrets in production.
@@ -22,7 +22,7 @@ type Proc = { child: ChildProcess; lines: string[]; exit: Promise<number | null>
 
 function start(env: Record<string, string>): Proc {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FACEGATE_') && k !== 'DATABASE_URL' && k !== 'NODE_ENV'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...clean, NODE_OPTIONS: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['scripts/start.mjs'], { env: { ...clean, NODE_OPTIONS: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const collect = (b: Buffer) => lines.push(...b.toString().split('\n').filter(Boolean));
   child.stdout!.on('data', collect);
