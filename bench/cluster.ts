@@ -538,10 +538,15 @@ async function main() {
   const names = [...new Set(memory.flatMap((m) => Object.keys(m.rss)))];
   const memorySummary = Object.fromEntries(names.map((n) => {
     const v = rssOf(n);
-    return [n, { first: v[0] ?? null, last: v.at(-1) ?? null, max: v.length ? Math.max(...v) : null, samples: v.length }];
+    // Flat or growing: the median of the second third of the samples against the last third
+    // (the first third is the warm-up of the heap and the allocators).
+    const third = Math.floor(v.length / 3);
+    const middle = third >= 2 ? quantile(v.slice(third, 2 * third), 0.5) : null;
+    const end = third >= 2 ? quantile(v.slice(2 * third), 0.5) : null;
+    return [n, { first: v[0] ?? null, last: v.at(-1) ?? null, max: v.length ? Math.max(...v) : null, samples: v.length, middleThird: round(middle ?? NaN, 1), lastThird: round(end ?? NaN, 1) }];
   }));
-  out(`2. Memory (RSS MiB, sampled every ${SAMPLE_S} s; #n = restarts of that instance)`);
-  for (const [n, m] of Object.entries(memorySummary)) out(`   ${n.padEnd(12)} first ${fmt(m.first, 7)}  last ${fmt(m.last, 7)}  max ${fmt(m.max, 7)}  (${m.samples} samples)`);
+  out(`2. Memory (RSS MiB, sampled every ${SAMPLE_S} s; #n = restarts of that instance; medians of the middle and last thirds of the samples)`);
+  for (const [n, m] of Object.entries(memorySummary)) out(`   ${n.padEnd(12)} first ${fmt(m.first, 7)}  last ${fmt(m.last, 7)}  max ${fmt(m.max, 7)}  middle third ${fmt(m.middleThird, 7)}  last third ${fmt(m.lastThird, 7)}  (${m.samples} samples)`);
   if (faults.length) {
     out('3. Faults during the load (recovery: every instance /readyz 200 again, no restart except the killed one)');
     for (const f of faults) out(`   at ${fmt(f.at, 5)} s  ${f.fault}: ${f.detail}; ready again after ${f.recoveryS ?? 'NOT RECOVERED'} s${f.notReady?.length ? ` (${f.notReady.join('; ')})` : ''}`);

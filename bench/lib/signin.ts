@@ -208,7 +208,7 @@ export async function facegateCode(agency: Agency, nationalId: string, frames: r
     const what = run.error ? `error ${run.error.code}` : verdict
       ? `${verdict.status} ${verdict.feedback.map((f) => f.code).join(',')}${options.explain ? ` (${await options.explain(captureId)})` : ''}`
       : `closed ${run.closed.code} ${run.closed.reason}`;
-    throw new StepError('stream', `not verified: ${what}`, dropped || run.error?.code === 'internal_error' || run.error?.code === 'capture_busy');
+    throw new StepError('stream', `not verified: ${what}`, dropped || run.error?.code === 'internal_error' || run.error?.code === 'service_unavailable' || run.error?.code === 'capture_busy');
   }
 }
 
