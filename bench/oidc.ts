@@ -537,6 +537,17 @@ async function main() {
   // 3. token endpoint only: Facegate against the bare oidc-provider
   progress('warm-up of the bare provider');
   note('bare warm-up', (await runPool(Math.max(WARMUP, 3), C, async () => exchange(bareAgency, await bareCode(bareAgency, {})))).results);
+  // Every database statement the gateway runs while only its token requests are in flight (the
+  // audit row each grant writes after its answer included): what the knex adapter costs.
+  const statements = { counting: false, requests: 0, byKind: new Map<string, number>() };
+  gw.database.db.on('query', (q: { sql?: string }) => {
+    if (!statements.counting) return;
+    const sql = String(q.sql ?? '').replace(/\s+/g, ' ').trim();
+    const verb = sql.split(' ')[0]?.toLowerCase() ?? '?';
+    const table = /\b(?:from|into|update)\s+[`"]?([a-z_]+)[`"]?/i.exec(sql)?.[1] ?? '';
+    const key = `${verb} ${table}`.trim();
+    statements.byKind.set(key, (statements.byKind.get(key) ?? 0) + 1);
+  });
   const tokenMs = { facegate: [] as number[], bare: [] as number[] };
   const tokenWall = { facegate: 0, bare: 0 };
   const tokenFailures = { facegate: 0, bare: 0 };
@@ -553,12 +564,15 @@ async function main() {
     prepared[who] += codes.length;
     oldestCodeS = Math.max(oldestCodeS, (Date.now() - Math.min(...codes.map((c) => c.at))) / 1000);
     serverSide.label = 'token';
+    statements.counting = who === 'facegate';
     const timedRun = await runPool(codes.length, C, async (i) => {
       const t0 = performance.now();
       await exchange(agency, codes[i]);
       return performance.now() - t0;
     });
     serverSide.label = '';
+    statements.counting = false;
+    if (who === 'facegate') statements.requests += codes.length;
     note(`${who} token`, timedRun.results);
     tokenWall[who] += timedRun.wallMs;
     for (const r of timedRun.results) if (r.ok) tokenMs[who].push(r.value); else tokenFailures[who]++;
@@ -582,6 +596,7 @@ async function main() {
     return e ? { count: e.count, mean: e.mean, p50: e.p50, p95: e.p95 } : { count: 0, mean: null, p50: null, p95: null };
   };
   const token = { facegate: { ...tok('facegate'), serverMs: serverToken('facegate') }, bare: { ...tok('bare'), serverMs: serverToken('bare') } };
+  const tokenStatements = Object.fromEntries([...statements.byKind].map(([k, n]) => [k, round(n / Math.max(1, statements.requests), 2)]));
   const ratio = (a: number | null, b: number | null) => (a !== null && b ? round(a / b, 2) : null);
   const ratios = {
     latencyP50: ratio(token.facegate.p50, token.bare.p50), throughput: ratio(token.facegate.perSec, token.bare.perSec),
@@ -595,6 +610,9 @@ async function main() {
   out(`   server side of POST /token       Facegate p50 ${fmt(token.facegate.serverMs.p50, 0)} ms, mean ${fmt(token.facegate.serverMs.mean, 0)} ms;  bare p50 ${fmt(token.bare.serverMs.p50, 0)} ms, mean ${fmt(token.bare.serverMs.mean, 0)} ms`);
   out(`   ratio facegate/bare: latency p50 ×${ratios.latencyP50 ?? 'n/a'} (> 1: slower per request), throughput ×${ratios.throughput ?? 'n/a'} (< 1: that share of the bare rate),`);
   out(`                        server-side p50 ×${ratios.serverP50 ?? 'n/a'} (the providers alone, without the client's identical share)`);
+  const perToken = [...statements.byKind].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${round(n / Math.max(1, statements.requests), 1)}`);
+  const statementsPerToken = round([...statements.byKind.values()].reduce((a, b) => a + b, 0) / Math.max(1, statements.requests), 1);
+  out(`   Facegate's database statements per token request: ${statementsPerToken} (${perToken.join(', ')})`);
   out(`   oldest code when exchanged: ${oldestCodeS.toFixed(1)} s (codes live 60 s)`);
   out();
 
@@ -635,7 +653,7 @@ async function main() {
       engineCeilingPerSec: round(ceiling, 1), ofEngineCeiling: round(signInsPerSec / ceiling, 2), cpuCeilingPerSec: round(cpuCeiling, 1), ofCpuCeiling: round(signInsPerSec / cpuCeiling, 2),
       paceCeilingPerSec: round(paceCeiling, 1), ofPaceCeiling: round(signInsPerSec / paceCeiling, 2),
     },
-    token: { ...token, ratios, oldestCodeS: round(oldestCodeS) },
+    token: { ...token, ratios, oldestCodeS: round(oldestCodeS), facegateStatementsPerRequest: tokenStatements },
     errors: errors.length, errorMessages: [...new Set(errors.map((e) => `${e.phase}: ${e.message}`))].slice(0, 10),
     elapsedS: round(elapsedS),
   };

@@ -162,6 +162,7 @@ export function createProofOfLife(deps: ProofDeps) {
    * request within its interval (CIBA §11, the interval then grows by 5 s), the first token issued
    * and expiry audited; and, for every grant, the pairwise sub the agency received recorded.
    */
+  const subjects = recentSubjects();
   function install(provider: Provider): void {
     provider.use(async (ctx, next) => {
       await next();
@@ -172,7 +173,12 @@ export function createProofOfLife(deps: ProofDeps) {
         if (params?.grant_type === cibaGrantType && typeof params.auth_req_id === 'string') await polled(ctx as KoaContextWithOIDC, params.auth_req_id);
         const grant = oidc.entities.Grant;
         if (ctx.status === 200 && grant?.accountId && oidc.client.subjectType === 'pairwise') {
-          await rememberSubject(db, sectorOf(oidc.client), await deps.pairwise(ctx as KoaContextWithOIDC, grant.accountId, oidc.client), grant.accountId, clock());
+          const sector = sectorOf(oidc.client);
+          const sub = await deps.pairwise(ctx as KoaContextWithOIDC, grant.accountId, oidc.client);
+          if (!subjects.recent(sector, sub, clock())) {
+            await rememberSubject(db, sector, sub, grant.accountId, clock());
+            subjects.note(sector, sub, clock());
+          }
         }
       } catch (err) {
         // The grant's answer stands: a rule that could not run is logged, never turned into a 500.
@@ -329,3 +335,25 @@ export function createProofOfLife(deps: ProofDeps) {
 }
 
 export type ProofOfLife = ReturnType<typeof createProofOfLife>;
+
+/**
+ * The (sector, sub) pairs this instance recorded within the last hour: a sub is written once, not
+ * at every token request (`last_issued_at` is then up to an hour old). At most 100,000 pairs.
+ */
+function recentSubjects(ttlMs = 3600_000, max = 100_000) {
+  const seen = new Map<string, number>();
+  return {
+    /** True when the pair was recorded within ttlMs. */
+    recent(sector: string, sub: string, now: number): boolean {
+      const at = seen.get(`${sector} ${sub}`);
+      return at !== undefined && now - at < ttlMs;
+    },
+    /** Notes the pair as recorded now (the oldest noted pair goes when full). */
+    note(sector: string, sub: string, now: number): void {
+      const key = `${sector} ${sub}`;
+      seen.delete(key);
+      if (seen.size >= max) seen.delete(seen.keys().next().value!);
+      seen.set(key, now);
+    },
+  };
+}

@@ -95,6 +95,14 @@ describe('ReplayDetection adapter', () => {
     await expect(new Adapter('ReplayDetection').upsert('rd-exp', { iss: 'a' }, 5)).rejects.toMatchObject({ code: replayDetectedCode });
     now = t0 + 5_000;
     await new Adapter('ReplayDetection').upsert('rd-exp', { iss: 'b' }, 5);
-    expect(await new Adapter('ReplayDetection').find('rd-exp')).toEqual({ iss: 'b' });
+    const row = await tdb.db('oidc_payloads').where({ type: 'ReplayDetection', id: 'rd-exp' }).first() as { payload: string };
+    expect(JSON.parse(row.payload)).toEqual({ iss: 'b' });
+  });
+
+  it('reads nothing on find: the save alone decides whether an id is new', async () => {
+    const Adapter = createAdapterFactory(tdb.db, () => t0);
+    await new Adapter('ReplayDetection').upsert('rd-find', { iss: 'a' }, 60);
+    expect(await new Adapter('ReplayDetection').find('rd-find')).toBeUndefined();
+    await expect(new Adapter('ReplayDetection').upsert('rd-find', { iss: 'a' }, 60)).rejects.toMatchObject({ code: replayDetectedCode });
   });
 });
