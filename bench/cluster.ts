@@ -209,8 +209,9 @@ function frameSource(sets: Buffer[][], runId: string) {
   let k = 0;
   return async (): Promise<Buffer[]> => {
     const n = k++;
-    const set = sets[n % sets.length];
-    return n < sets.length ? set : set.map((f, j) => withComment(f, `facegate-load ${runId} ${n} ${j}`));
+    // Every frame gets this run's id and its own number: the cluster's database keeps the frames
+    // of earlier runs (same seed, same pixels), and the replay store would refuse them again.
+    return sets[n % sets.length].map((f, j) => withComment(f, `facegate-load ${runId} ${n} ${j}`));
   };
 }
 
@@ -342,7 +343,8 @@ async function injectFaults(state: ClusterState, db: Db, t0: number, durationS: 
 
 /**
  * A single instance on SQLite whose volume fills up: a small tmpfs (mount -t tmpfs, as root), a
- * gateway on it (development mode on http 127.0.0.1: one process, no proxy), sign-ins before,
+ * gateway on it (development mode on http 127.0.0.1: one process, no proxy in front, but the
+ * load's X-Forwarded-For trusted for the client address, as the cluster does), sign-ins before,
  * while the disk is full, and after the filler is removed; /readyz at each stage; then the audit
  * chain and SQLite's integrity check.
  */
@@ -357,6 +359,9 @@ async function sqliteDiskFull(camera: { captures(n: number): Promise<Buffer[][]>
   const env: Record<string, string> = {
     NODE_ENV: 'development', PORT: String(port), HOST: '127.0.0.1', FACEGATE_ISSUER: `http://127.0.0.1:${port}`, DATABASE_URL: `sqlite:${file}`,
     FACEGATE_DEMO: 'false', FACEGATE_WORKERS: '1', FACEGATE_SUBSTANTIAL_ACTIONS: '0', FACEGATE_LOG_LEVEL: 'warn',
+    // Each sign-in from its own address, as through the cluster (X-Forwarded-For, one hop): the
+    // per-IP limits (30 capture starts a minute) then hold for each citizen, not for the whole load.
+    FACEGATE_TRUST_PROXY: 'true', FACEGATE_PROXY_HOPS: '1',
   };
   const cli = { env };
   const report: Record<string, unknown> = { volume: `tmpfs 160 MiB at ${mnt}`, database: file };

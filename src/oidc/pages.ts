@@ -1,11 +1,17 @@
 // The few pages oidc-provider renders itself (errors at the authorization endpoint, RP-initiated
-// logout), in the gateway's own look. Imports views only.
+// logout), in the gateway's own look. Imports views and the error catalogue.
+import { errorCatalogue, isOutage } from '../shared/errors.ts';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { html, raw, renderErrorPage, renderLayout } from '../../views/index.ts';
 
 /** oidc-provider `renderError`: a citizen-facing page; the OAuth error code is shown for support. */
-export async function renderProviderError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }, _error: Error): Promise<void> {
+export async function renderProviderError(ctx: KoaContextWithOIDC, out: { error: string; error_description?: string }, error: Error): Promise<void> {
   ctx.type = 'html';
+  // A dependency outage (database, disk): say to try again shortly (provider.ts makes it a 503).
+  if (isOutage(error)) {
+    ctx.body = renderErrorPage({ title: 'Sign-in could not continue', message: errorCatalogue.service_unavailable.message, code: 'service_unavailable' });
+    return;
+  }
   ctx.body = renderErrorPage({
     title: 'Sign-in could not continue',
     message: out.error_description

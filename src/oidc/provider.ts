@@ -7,6 +7,7 @@ import { decodeJwt } from 'jose';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../../config/schema.ts';
 import type { Db } from '../db/knex.ts';
+import { isOutage, outageRetrySeconds } from '../shared/errors.ts';
 import { acrHigh, acrSubstantial, createInteractionPolicy, floorOf, isAcr, minAcrMetadata, satisfies } from './acr.ts';
 import { claimsConfiguration, createFindAccount, createPairwiseIdentifier, entitledClaims, supportedScopes } from './accounts.ts';
 import { createAdapterFactory, replayDetectedCode } from './adapter.ts';
@@ -200,6 +201,7 @@ export function createProvider({ config, db, jwks, ciba, fetch }: ProviderDeps):
   provider.maxIpsCount = config.server.proxyHops;
   reportReplaysAsDuplicates(provider);
   closeCors(provider);
+  outagesAreRetryable(provider);
   refuseFutureDpopProofs(provider, config.oidc.clockToleranceSeconds);
   refuseIdTokensBelowFloor(provider);
   refuseIdTokensBreaking(provider, signInRules);
@@ -257,6 +259,26 @@ function refuseFutureDpopProofs(provider: Provider, toleranceSeconds: number): v
     }
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { error, error_description: description };
+  });
+}
+
+/**
+ * oidc-provider answers any error of its own storage 500 server_error. When that error is a
+ * dependency outage (src/shared/errors.ts isOutage: the database down, full or failing over), the
+ * answer is 503 with Retry-After instead, and in JSON `temporarily_unavailable` (RFC 6749
+ * §4.1.2.1's code for it): an agency's server may send the same request again shortly.
+ */
+function outagesAreRetryable(provider: Provider): void {
+  const outages = new WeakSet<object>();
+  provider.on('server_error', (ctx: object, err: unknown) => { if (isOutage(err)) outages.add(ctx); });
+  provider.use(async (ctx, next) => {
+    await next();
+    if (!outages.has(ctx)) return;
+    ctx.status = 503;
+    ctx.set('Retry-After', String(outageRetrySeconds));
+    if (ctx.body && typeof ctx.body === 'object' && !Buffer.isBuffer(ctx.body)) {
+      ctx.body = { error: 'temporarily_unavailable', error_description: 'the service is briefly unavailable; try again in a few seconds' };
+    }
   });
 }
 

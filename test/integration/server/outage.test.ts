@@ -4,7 +4,10 @@
 // capture start the service failed does not count against her network's starts. The errors are
 // the real drivers' (better-sqlite3's SQLITE_READONLY, pg's 25006, a refused TCP connection).
 import { randomUUID } from 'node:crypto';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
+import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pino from 'pino';
 import request from 'supertest';
@@ -15,11 +18,13 @@ import type { FaceAnalyzer } from '../../../src/biometrics/pool.ts';
 import { createCaptureService, type CaptureService } from '../../../src/capture/service.ts';
 import { openDatabase, type Db } from '../../../src/db/knex.ts';
 import { acrOf } from '../../../src/oidc/acr.ts';
+import { buildAgencyMetadata, registerClient } from '../../../src/oidc/clients.ts';
 import { createRiskKeys } from '../../../src/risk/keys.ts';
 import { createAttemptLimits } from '../../../src/risk/limits.ts';
 import { createGateway, type Gateway } from '../../../src/server/gateway.ts';
 import { errorCatalogue, isOutage, toAppError } from '../../../src/shared/errors.ts';
 import { createSealer } from '../../../src/shared/sealed.ts';
+import { acrSubstantial, connectAgency, createAgencyKeys } from '../../helpers/agency.ts';
 import { onPostgres, openTestDatabase, type TestDatabase } from '../../helpers/db.ts';
 
 let tdb: TestDatabase;
@@ -106,15 +111,46 @@ describe('a capture start the database could not record', () => {
 });
 
 describe('the HTTP answer during an outage', () => {
-  let analyzer: FaceAnalyzer;
   let gw: Gateway;
+  let server: Server;
+  let issuer: string;
 
   beforeAll(async () => {
-    const config = loadConfig({ NODE_ENV: 'test' }, { server: { logLevel: 'silent' }, database: { ...tdb.database, poolMax: 1 }, demo: { enabled: false } });
-    analyzer = noAnalysis;
-    gw = await createGateway(config, { logger: pino({ level: 'silent' }), db: single, analyzer, housekeepingMs: 3600_000 });
+    server = createHttpServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const config = loadConfig({ NODE_ENV: 'test' }, { server: { issuer, logLevel: 'silent' }, database: { ...tdb.database, poolMax: 1 }, demo: { enabled: false } });
+    gw = await createGateway(config, { logger: pino({ level: 'silent' }), db: single, analyzer: noAnalysis, housekeepingMs: 3600_000 });
+    const handle = gw.app.callback();
+    server.on('request', (req, res) => void handle(req, res));
   });
-  afterAll(() => gw?.close());
+  afterAll(async () => {
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve));
+    await gw?.close();
+  });
+
+  it('answers an agency\'s pushed authorization request 503 temporarily_unavailable with Retry-After, and takes it once writes are back', async () => {
+    const keys = await createAgencyKeys('outage-office');
+    await registerClient(tdb.db, buildAgencyMetadata({ clientId: keys.clientId, name: 'Outage office', redirectUris: [keys.redirectUri], jwks: keys.jwks, scopes: ['openid', 'profile'] }));
+    const agency = await connectAgency(issuer, keys);
+    const par = () => client.buildAuthorizationUrlWithPAR(agency.config, {
+      redirect_uri: keys.redirectUri, scope: 'openid', acr_values: acrSubstantial,
+      code_challenge: client.randomPKCECodeVerifier(), code_challenge_method: 'S256',
+    }).then(() => 'accepted', async (err: { cause?: unknown }) => {
+      // openid-client refuses a PAR answer other than 201 and hands over the response as the cause.
+      const res = err.cause instanceof Response ? err.cause : undefined;
+      return { status: res?.status, error: ((await res?.json()) as { error?: string } | undefined)?.error, retryAfter: res?.headers.get('retry-after') };
+    });
+    await refuseWrites(true);
+    try {
+      // The client assertion's jti cannot be stored: oidc-provider's server_error, made retryable.
+      expect(await par()).toEqual({ status: 503, error: 'temporarily_unavailable', retryAfter: '5' });
+    } finally {
+      await refuseWrites(false);
+    }
+    expect(await par()).toBe('accepted');
+  });
 
   it('is 503 service_unavailable with Retry-After, as JSON and as a page, and the same request passes once writes are back', async () => {
     const app = gw.app.callback();
