@@ -18,7 +18,7 @@ import type { RiskKeys } from '../risk/keys.ts';
 import { lockError, type AttemptLimits, type Lock, type Settlement } from '../risk/limits.ts';
 import { digestsOf, recordFrames, settleFrames } from '../risk/replay.ts';
 import { metadataFlags, timingFlags, type RiskFlag } from '../risk/signals.ts';
-import { AppError, errorCatalogue, isAppError, type ErrorCode } from '../shared/errors.ts';
+import { AppError, errorCatalogue, isAppError, isOutage, type ErrorCode } from '../shared/errors.ts';
 import type { Sealer } from '../shared/sealed.ts';
 import type { CheckResult } from './checks.ts';
 import { decide } from './decide.ts';
@@ -146,9 +146,9 @@ export function createCaptureService(deps: CaptureDeps) {
     try {
       return await startCounted(input, nationalId, { idKey, ipKey, base, counted });
     } catch (err) {
-      // A start the service failed (its database or Redis down, a bug) gave the citizen nothing:
-      // it does not count against her network's starts.
-      if (!(isAppError(err) && err.status < 500) && await counted.then((lock) => !lock, () => false)) await limits.uncountStart(ipKey).catch(() => {});
+      // A start an outage stopped (the database or Redis down) gave the citizen nothing: it does
+      // not count against her network's starts. A bug's 500 still counts (it cannot be probed free).
+      if (isOutage(err) && await counted.then((lock) => !lock, () => false)) await limits.uncountStart(ipKey).catch(() => {});
       throw err;
     }
   }

@@ -22,7 +22,7 @@ import { findCitizenById, findCitizenByNationalId, normalizeTypedNationalId } fr
 import { embeddingModelIdFromManifest, hasTemplate, loadTemplate, saveTemplate, summarizeQuality } from '../registry/templates.ts';
 import type { RiskKeys } from '../risk/keys.ts';
 import { lockError, type AttemptLimits } from '../risk/limits.ts';
-import { AppError, isAppError, type ErrorCode } from '../shared/errors.ts';
+import { AppError, isAppError, isOutage, type ErrorCode } from '../shared/errors.ts';
 import type { Sealer } from '../shared/sealed.ts';
 import { documentRefusal, type DocumentReport, type ReadDocumentOptions } from './document.ts';
 import { recordMismatches } from './names.ts';
@@ -157,8 +157,8 @@ export function createOnboarding(deps: OnboardingDeps & { reader: DocumentReadin
     try {
       return await open(input, nationalId, idKey, now);
     } catch (err) {
-      // A start the service failed (its database down…) does not count against the network's starts.
-      if (!(isAppError(err) && err.status < 500)) await limits.uncountStart(ipKey).catch(() => {});
+      // A start an outage stopped (the database down…) does not count against the network's starts.
+      if (isOutage(err)) await limits.uncountStart(ipKey).catch(() => {});
       throw err;
     }
   }

@@ -136,7 +136,7 @@ const outageMessages = /connection terminated|connection is closed|not queryable
 export function isOutage(err: unknown, depth = 0): boolean {
   if (typeof err !== 'object' || err === null || depth > 4) return false;
   const { code, name, message, cause, errors } = err as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
-  if (typeof code === 'string' && (outageCodes.has(code) || /^(08|53)[0-9A-Z]{3}$/.test(code) || code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_READONLY_'))) return true;
+  if (typeof code === 'string' && (code === 'service_unavailable' || outageCodes.has(code) || /^(08|53)[0-9A-Z]{3}$/.test(code) || code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_READONLY_'))) return true;
   if (typeof name === 'string' && outageNames.has(name)) return true;
   if (typeof message === 'string' && outageMessages.test(message)) return true;
   return isOutage(cause, depth + 1) || (Array.isArray(errors) && errors.some((e) => isOutage(e, depth + 1)));
