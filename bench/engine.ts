@@ -2,6 +2,7 @@
 // Per-stage median/p95, end-to-end on one core against the raw ONNX floor measured in the same
 // run, pool throughput on every core, and the same images through a peer (@vladmandic/face-api,
 // WASM). Human-readable lines go to stderr; the last line on stdout is one JSON object.
+import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
@@ -57,12 +58,14 @@ async function parallelFloor(modelsDir: string, images: { name: ModelName; feeds
   const plain = images.map((calls) => calls.map(({ name, feeds }) => ({
     name, feeds: Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { type: t.type, dims: t.dims, data: t.data }])),
   })));
-  const workers = Array.from({ length: threads }, () => new Worker(new URL('./lib/floor-worker.mjs', import.meta.url), { workerData: { modelsDir, images: plain } }));
+  const entry = new URL('./lib/floor-worker.mjs', import.meta.url);
+  const workers = Array.from({ length: threads }, () => new Worker(entry, { workerData: { modelsDir, images: plain } }));
   try {
-    await Promise.all(workers.map((w) => new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); })));
+    // events.once rejects on the worker's 'error' event.
+    await Promise.all(workers.map((w) => once(w, 'message')));
     const share = Math.ceil(count / threads);
     const t0 = performance.now();
-    await Promise.all(workers.map((w) => new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); w.postMessage({ count: share }); })));
+    await Promise.all(workers.map((w) => { const done = once(w, 'message'); w.postMessage({ count: share }); return done; }));
     return { perSec: (share * threads) / ((performance.now() - t0) / 1000) };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));

@@ -362,7 +362,8 @@ async function start(o: Options) {
 
   // The instances run as `npm start` does (the start-up bundle), built once here so that three
   // starts never rebuild it at the same time.
-  if (spawnSync(process.execPath, [join(projectRoot, 'scripts', 'build.mjs')], { cwd: projectRoot, stdio: 'inherit' }).status !== 0) throw new Error('scripts/build.mjs failed');
+  const built = spawnSync(process.execPath, [join(projectRoot, 'scripts', 'build.mjs')], { cwd: projectRoot, stdio: 'inherit' });
+  if (built.status !== 0) throw new Error('scripts/build.mjs failed');
   for (const [i, port] of ports.entries()) {
     const name = `gateway${i + 1}`;
     const inst: Supervised = {

@@ -132,7 +132,9 @@ function refusalOf({ db, sealer, audit, clock = Date.now }: OnboardingDeps) {
 }
 
 /** The citizen's side: start, the document, the capture's start, and the session for the pages. */
-export function createOnboarding(deps: OnboardingDeps & { reader: DocumentReading; capture: Pick<CaptureService, 'start'>; limits: Pick<AttemptLimits, 'countStart' | 'uncountStart'>; keys: RiskKeys }) {
+export function createOnboarding(deps: OnboardingDeps & {
+  reader: DocumentReading; capture: Pick<CaptureService, 'start'>; limits: Pick<AttemptLimits, 'countStart' | 'uncountStart'>; keys: RiskKeys;
+}) {
   const { db, sealer, config, audit, reader, capture, limits, keys } = deps;
   const clock = deps.clock ?? Date.now;
   const settings = config.onboarding;

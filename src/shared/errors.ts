@@ -65,7 +65,10 @@ export const errorCatalogue = {
   level_unavailable: { status: 403, expose: true, message: 'This service asks for a level of verification that cannot be completed here.' },
   https_required: { status: 403, expose: true, message: 'This service is only available over https. Use its https address.' },
   not_ready: { status: 503, expose: true, message: 'The service is starting or unavailable. Try again shortly.' },
-  service_unavailable: { status: 503, expose: true, message: 'The service cannot answer right now: one of its parts is briefly unavailable. Nothing was counted against you. Try again in a few seconds.' },
+  service_unavailable: {
+    status: 503, expose: true,
+    message: 'The service cannot answer right now: one of its parts is briefly unavailable. Nothing was counted against you. Try again in a few seconds.',
+  },
   model_missing: { status: 500, expose: false, message: 'A face model file is missing.' },
   model_mismatch: { status: 500, expose: false, message: 'A face model file does not match its pinned checksum.' },
   body_too_large: { status: 413, expose: true, message: 'The request body is larger than allowed.' },
@@ -136,7 +139,9 @@ const outageMessages = /connection terminated|connection is closed|not queryable
 export function isOutage(err: unknown, depth = 0): boolean {
   if (typeof err !== 'object' || err === null || depth > 4) return false;
   const { code, name, message, cause, errors } = err as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
-  if (typeof code === 'string' && (code === 'service_unavailable' || outageCodes.has(code) || /^(08|53)[0-9A-Z]{3}$/.test(code) || code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_READONLY_'))) return true;
+  const outageCode = typeof code === 'string' && (code === 'service_unavailable' || outageCodes.has(code)
+    || /^(08|53)[0-9A-Z]{3}$/.test(code) || code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_READONLY_'));
+  if (outageCode) return true;
   if (typeof name === 'string' && outageNames.has(name)) return true;
   if (typeof message === 'string' && outageMessages.test(message)) return true;
   return isOutage(cause, depth + 1) || (Array.isArray(errors) && errors.some((e) => isOutage(e, depth + 1)));
