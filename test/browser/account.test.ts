@@ -10,6 +10,7 @@ import { connectAgency, createAgencyKeys, type Agency } from '../helpers/agency.
 import { followingThePage } from '../helpers/canvas-camera.ts';
 import { describeWithBrowser, widthShots } from '../helpers/chromium.ts';
 import { citizenPhoto, flowTestConfig, liveCamera, warmLiveCitizen } from '../helpers/live.ts';
+import { faceUntil } from './face-until.ts';
 import { acrHigh, acrSubstantial, decidedCaptures, driveToEnd, expectEnding, startCamera, useScenarios, type Scenario } from './flow.ts';
 
 jest.setTimeout(900_000);
@@ -33,7 +34,7 @@ async function agencySignIn(s: Scenario, agency: Agency) {
   await startCamera(s, nationalId);
   // As far as the capture's own submissions go: the cooperative camera misses a head turn on
   // some captures (session 5's note), more often on a loaded machine.
-  const ending = await driveToEnd(s, { restarts: 2 });
+  const ending = await driveToEnd(s, { restarts: 4 });
   await expectEnding(s, ending, 'consent');
   await s.page.click('button[name="decision"][value="allow"]');
   await s.page.waitForURL('https://agency.example/callback**', { timeout: 60_000 });
@@ -74,7 +75,8 @@ describeWithBrowser('browser: the citizen\'s space', () => {
     await page.waitForSelector('#sign-in-form', { timeout: 60_000 });
     await shoot(page, '02-sign-in-page');
     await startCamera(s, nationalId);
-    await page.waitForURL((u) => u.origin === gw.issuer && u.pathname === '/account', { timeout: 300_000 });
+    await faceUntil(page, '#access-log');
+    await page.waitForURL((u) => u.origin === gw.issuer && u.pathname === '/account', { timeout: 60_000 });
     await page.waitForSelector('#access-log');
     expect(await page.textContent('h1')).toBe('Your space');
     const row = page.locator('#access-log li', { has: page.locator('h3', { hasText: 'Agency pension-office' }) });

@@ -18,6 +18,7 @@ export async function faceUntil(page: Page, next: string, options: { retries?: n
       return { state: form?.getAttribute('data-state') ?? '', canStart: !!start && !start.disabled && start.offsetParent !== null };
     }).catch(() => undefined);
     if (state && seen.at(-1) !== state.state) seen.push(state.state);
+    if (await page.locator(next).count().catch(() => 0)) return; // what it waits for may be that very state
     if (state && ['retry', 'rejected'].includes(state.state) && state.canStart && tried < retries) {
       tried += 1;
       await page.click('#camera-start').catch(() => undefined);

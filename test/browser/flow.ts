@@ -218,7 +218,7 @@ export async function shownClaims(page: Page): Promise<Record<string, string>> {
 /** One `capture.decided` audit row: status and code, and the checks the decision ran. */
 export type Decided = {
   outcome: string; code: string | null; status: string;
-  checks: Array<{ name: string; outcome: string; code?: string; reason?: string; score?: number; threshold?: number }>;
+  checks: Array<{ name: string; outcome: string; code?: string; reason?: string; score?: number; threshold?: number; measured?: unknown }>;
   /** The risk rule's action and reasons (e.g. a step-up to the challenge), when recorded. */
   risk?: { action: string; reasons: string[] };
 };
@@ -247,7 +247,8 @@ export async function expectEnding(s: Scenario, ending: Ending, expected: Ending
   const decisions = (await decidedCaptures(s.gw)).map((d) => {
     const failed = failedCheck(d);
     const scores = d.checks.filter((c) => typeof c.score === 'number').map((c) => `${c.name} ${c.score!.toFixed(3)}/${c.threshold}`);
-    return `${d.status} ${d.code ?? ''}${failed ? ` (${failed.name}: ${failed.outcome} ${failed.code ?? ''})` : ''}` +
+    const why = failed ? ` ${failed.reason ?? ''}${failed.name === 'challenge' ? ` ${JSON.stringify(failed.measured)}` : ''}` : '';
+    return `${d.status} ${d.code ?? ''}${failed ? ` (${failed.name}: ${failed.outcome} ${failed.code ?? ''}${why})` : ''}` +
       `${scores.length ? ` [${scores.join(', ')}]` : ''}${d.risk?.reasons.length ? ` risk ${d.risk.action}: ${d.risk.reasons.join(', ')}` : ''}`;
   });
   throw new Error([

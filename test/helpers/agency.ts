@@ -70,8 +70,9 @@ export const cookieOf = (s: Pick<SignIn, 'browser'>) => [...s.browser.jar].map((
  * the live citizen following the prompts; a list of frames is sent as it is, whatever the prompts.
  * Returns the start answer, the stream's run, and `submit`: the verdict or error as the JSON
  * answer of a request would read (`status` the error's HTTP status, 200 for a verdict).
+ * `retries`: with the live citizen, how many more streams a `retry` verdict may take.
  */
-export async function verifyFace(s: SignIn, nationalId: string, camera?: Uint8Array[] | StreamCamera, options: { intervalMs?: number } = {}) {
+export async function verifyFace(s: SignIn, nationalId: string, camera?: Uint8Array[] | StreamCamera, options: { intervalMs?: number; retries?: number } = {}) {
   const it = await interactionJson(s, s.landed.url);
   const start = await s.browser.request(`${s.issuer}${it.endpoints.capture}`, {
     method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': it.csrf },
@@ -95,7 +96,12 @@ export async function verifyFace(s: SignIn, nationalId: string, camera?: Uint8Ar
       : { status: 200, json: verdict as { status: string; feedback: Array<{ code: string; message: string }>; attemptsLeft: number; redirectTo?: string; stepUp?: { steps: number } } };
     return { run, submit };
   };
-  const { run, submit } = await stream(camera);
+  let { run, submit } = await stream(camera);
+  // A test of a flow around the face (not of presence) streams again after `retry`, as the page
+  // does: the cooperative camera can miss a head turn when the machine is loaded (a late frame).
+  for (let left = options.retries ?? 0; left > 0 && !camera && submit.json && 'status' in submit.json && submit.json.status === 'retry' && submit.json.attemptsLeft > 0; left--) {
+    ({ run, submit } = await stream());
+  }
   return { it, start, run, submit, captureId, stream };
 }
 

@@ -42,7 +42,7 @@ describeWithData('the citizen\'s space', () => {
   /** The agency signs her in (face, consent) and exchanges the code; returns its DPoP-bound token. */
   async function agencySignIn(expectConsent = true) {
     const s = await startSignIn(pension, { scope: 'openid profile' });
-    const { submit, start } = await verifyFace(s, nationalId);
+    const { submit, start } = await verifyFace(s, nationalId, undefined, { retries: 2 });
     expect(submit.json).toMatchObject({ status: 'verified' });
     const redirectTo = (submit.json as { redirectTo: string }).redirectTo;
     const atConsent = await s.browser.follow(redirectTo, s.issuer);
@@ -63,7 +63,7 @@ describeWithData('the citizen\'s space', () => {
     const s = { browser: space, issuer: gw.issuer, landed } as unknown as SignIn;
     const it0 = await interactionJson(s, landed.url);
     expect(it0).toMatchObject({ prompt: 'login', client: { name: 'Facegate: your space' } });
-    const { submit, start } = await verifyFace(s, nationalId);
+    const { submit, start } = await verifyFace(s, nationalId, undefined, { retries: 2 });
     expect(submit.json).toMatchObject({ status: 'verified' });
     const page = await space.follow((submit.json as { redirectTo: string }).redirectTo, gw.issuer);
     return { start: start.json as { acr: string }, page };
