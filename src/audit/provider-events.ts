@@ -31,6 +31,13 @@ export const providerErrorEvents = [
   'introspection.error', 'revocation.error', 'pushed_authorization_request.error', 'backchannel_authentication.error',
 ] as const;
 
+/**
+ * Token errors that answer a CIBA poll rather than fail anything: "still pending" is the normal
+ * answer to each poll (one audit row each would let an agency's polling grow the chain), and
+ * `slow_down` has its own event (proof.slow_down, src/proof/). The decision itself is audited.
+ */
+const pollAnswers = new Set(['authorization_pending', 'slow_down']);
+
 /** The claims released by a token request: those of its scopes plus any asked for by name. */
 export function claimsReceived(source: GrantSource, scopeClaims: ProviderAuditOptions['scopeClaims']): string[] {
   const scopes = String(source.scope ?? '').split(' ').filter(Boolean);
@@ -67,10 +74,13 @@ export function auditProviderEvents(provider: Emitter, audit: Audit, options: Pr
     });
   });
   for (const name of providerErrorEvents) {
-    provider.on(name, (ctx: Ctx, err: OidcError) => write({
-      ...who(ctx), type: `oidc.${name}`, outcome: 'failure', code: err?.error ?? 'unknown',
-      details: { status: err?.statusCode ?? err?.status, route: ctx.oidc?.route },
-    }));
+    provider.on(name, (ctx: Ctx, err: OidcError) => {
+      if (pollAnswers.has(err?.error ?? '')) return;
+      write({
+        ...who(ctx), type: `oidc.${name}`, outcome: 'failure', code: err?.error ?? 'unknown',
+        details: { status: err?.statusCode ?? err?.status, route: ctx.oidc?.route },
+      });
+    });
   }
   provider.on('server_error', (ctx: Ctx, err: OidcError) => write({
     ...who(ctx), type: 'oidc.server_error', outcome: 'failure', code: 'server_error', details: { error: err?.name },

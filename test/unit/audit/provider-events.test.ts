@@ -52,6 +52,15 @@ describe('provider events in the audit trail', () => {
     expect(JSON.stringify(events)).not.toContain('eyJhbGciOi');
   });
 
+  it('does not record the answers to a CIBA poll (pending, slow_down) as errors', async () => {
+    const { provider, events } = setup();
+    provider.emit('grant.error', ctx({ client: { clientId: 'pension-office' } }), { error: 'authorization_pending', statusCode: 400 });
+    provider.emit('grant.error', ctx({ client: { clientId: 'pension-office' } }), { error: 'slow_down', statusCode: 400 });
+    provider.emit('grant.error', ctx({ client: { clientId: 'pension-office' } }), { error: 'expired_token', statusCode: 400 });
+    await flush();
+    expect(events.map((e) => [e.type, e.code])).toEqual([['oidc.grant.error', 'expired_token']]);
+  });
+
   it('reports a failed write without failing the request', async () => {
     const provider = new EventEmitter();
     const errors: string[] = [];
