@@ -33,6 +33,10 @@ export async function proveLifeAt(issuer: string, link: string) {
   const { stream, steps, acr } = start.json as { stream: string; steps: number; acr: string };
   expect({ steps, acr }).toEqual({ steps: 2, acr: acrHigh });
   const cookie = [...browser.jar].map(([k, v]) => `${k}=${v}`).join('; ');
-  const run = await runStream({ url: `${issuer.replace(/^http/, 'ws')}${stream}`, origin: issuer, cookie, csrf: page.csrf, camera: await liveCamera() });
+  const once = async () => runStream({ url: `${issuer.replace(/^http/, 'ws')}${stream}`, origin: issuer, cookie, csrf: page.csrf, camera: await liveCamera() });
+  let run = await once();
+  // The flow around the face is under test, not presence: after a `retry` (on a loaded machine the
+  // live citizen can miss a head turn) she streams again, as the page lets her, up to twice.
+  for (let left = 2; left > 0 && run.verdict?.status === 'retry' && run.verdict.attemptsLeft > 0; left--) run = await once();
   return { browser, landing, page, run };
 }
