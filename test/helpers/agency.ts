@@ -5,7 +5,7 @@ import { exportJWK, generateKeyPair, type CryptoKey } from 'jose';
 import * as client from 'openid-client';
 import { createBrowser, type Hop } from './browser.ts';
 import { liveCamera } from './live.ts';
-import { runStream, scripted, streamUrl, type StreamCamera, type StreamRun } from './stream.ts';
+import { againAfterRetry, runStream, scripted, streamUrl, type StreamCamera, type StreamRun } from './stream.ts';
 
 export const acrSubstantial = 'http://eidas.europa.eu/LoA/substantial';
 export const acrHigh = 'http://eidas.europa.eu/LoA/high';
@@ -96,12 +96,7 @@ export async function verifyFace(s: SignIn, nationalId: string, camera?: Uint8Ar
       : { status: 200, json: verdict as { status: string; feedback: Array<{ code: string; message: string }>; attemptsLeft: number; redirectTo?: string; stepUp?: { steps: number } } };
     return { run, submit };
   };
-  let { run, submit } = await stream(camera);
-  // A test of a flow around the face (not of presence) streams again after `retry`, as the page
-  // does: the cooperative camera can miss a head turn when the machine is loaded (a late frame).
-  for (let left = options.retries ?? 0; left > 0 && !camera && submit.json && 'status' in submit.json && submit.json.status === 'retry' && submit.json.attemptsLeft > 0; left--) {
-    ({ run, submit } = await stream());
-  }
+  const { run, submit } = camera ? await stream(camera) : await againAfterRetry(await stream(), () => stream(), (r) => r.run, options.retries ?? 0);
   return { it, start, run, submit, captureId, stream };
 }
 

@@ -4,7 +4,7 @@ import { expect } from '@jest/globals';
 import { acrHigh } from './agency.ts';
 import { createBrowser } from './browser.ts';
 import { liveCamera } from './live.ts';
-import { runStream } from './stream.ts';
+import { againAfterRetry, runStream } from './stream.ts';
 
 /** The citizen opens the link in her browser: the link's page, then her choice. */
 export async function openProofLink(issuer: string, link: string, decision: 'start' | 'deny' = 'start') {
@@ -34,9 +34,6 @@ export async function proveLifeAt(issuer: string, link: string) {
   expect({ steps, acr }).toEqual({ steps: 2, acr: acrHigh });
   const cookie = [...browser.jar].map(([k, v]) => `${k}=${v}`).join('; ');
   const once = async () => runStream({ url: `${issuer.replace(/^http/, 'ws')}${stream}`, origin: issuer, cookie, csrf: page.csrf, camera: await liveCamera() });
-  let run = await once();
-  // The flow around the face is under test, not presence: after a `retry` (on a loaded machine the
-  // live citizen can miss a head turn) she streams again, as the page lets her, up to twice.
-  for (let left = 2; left > 0 && run.verdict?.status === 'retry' && run.verdict.attemptsLeft > 0; left--) run = await once();
+  const run = await againAfterRetry(await once(), once, (r) => r, 2);
   return { browser, landing, page, run };
 }

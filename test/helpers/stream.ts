@@ -89,3 +89,17 @@ export function runStream(options: {
 /** The stream URL of a capture, as ws:// on the gateway. */
 export const streamUrl = (issuer: string, captureEndpoint: string, captureId: string) =>
   `${issuer.replace(/^http/, 'ws')}${captureEndpoint}/${encodeURIComponent(captureId)}/stream`;
+
+/**
+ * For tests of a flow around the face (not of presence): while `runOf(result)` ended `retry` with
+ * attempts left, streams again (`again`), at most `retries` times, as the page lets the citizen.
+ * On a loaded machine the live citizen can miss a head turn (a late frame).
+ */
+export async function againAfterRetry<R>(result: R, again: () => Promise<R>, runOf: (r: R) => StreamRun, retries: number): Promise<R> {
+  for (let left = retries; left > 0; left--) {
+    const verdict = runOf(result).verdict;
+    if (verdict?.status !== 'retry' || verdict.attemptsLeft <= 0) break;
+    result = await again();
+  }
+  return result;
+}
