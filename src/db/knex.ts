@@ -36,21 +36,24 @@ const withoutValuesOnError = { compileSqlOnError: false } as const;
 
 /** The compiled statements a SQLite connection keeps (least recently used dropped first). */
 export const SQLITE_STATEMENT_CACHE = 500;
+/** Longer SQL (a bulk insert of many rows) is compiled each time, not kept. */
+const KEPT_SQL_MAX_CHARS = 4096;
 
 type SqliteStatement = object;
 type SqliteConnection = { pragma: (s: string) => void; prepare: (sql: string) => SqliteStatement };
 
 /**
- * knex's better-sqlite3 client compiles every query's SQL again (`prepare` was a third of the
- * database's CPU in bench:oidc); the same SQL text is reused instead. Safe because knex runs one
- * statement to completion at a time on the one connection (`all`/`run`, never an iterator), sets
- * no per-statement modes beyond `safeIntegers` (not used here), and SQLite recompiles a kept
- * statement by itself after a schema change (a migration).
+ * knex's better-sqlite3 client compiles every query's SQL again (in a bench:oidc profile,
+ * compiling took about as long as running the statements); the same SQL text's compiled statement
+ * is reused instead. Safe because knex runs one statement to completion at a time on the one
+ * connection (`all`/`run`, never an iterator), sets no per-statement modes beyond `safeIntegers`
+ * (not used here), and SQLite recompiles a kept statement by itself after a schema change.
  */
 function keepCompiledStatements(conn: SqliteConnection, size = SQLITE_STATEMENT_CACHE): void {
   const compile = conn.prepare.bind(conn);
   const kept = new Map<string, SqliteStatement>();
   conn.prepare = (sql: string) => {
+    if (sql.length > KEPT_SQL_MAX_CHARS) return compile(sql);
     let statement = kept.get(sql);
     if (statement) {
       kept.delete(sql); // most recently used last
