@@ -208,14 +208,23 @@ export function createCaptureService(deps: CaptureDeps) {
 
   /**
    * Opens a streamed capture (stream.ts): the flow must be open and neither its ID nor the IP
-   * locked. Returns the actions its prompts will reveal, one at a time.
+   * locked. Returns the actions its prompts will reveal, one at a time. A flow already verified
+   * whose capture has not expired answers `verified` instead: its verdict never reached the page
+   * (the connection or the instance went away after the decision, or finishing the sign-in met an
+   * outage), and the citizen's "Try again" finishes the same sign-in rather than a dead end.
    */
-  async function open(input: { interactionUid: string; captureId: string } & Requester): Promise<{ flow: CaptureFlow; minFrames: number }> {
+  async function open(input: { interactionUid: string; captureId: string } & Requester): Promise<{ flow: CaptureFlow; minFrames: number; verified?: SubmitResult }> {
     const flow = await loadFlow(db, input.captureId, input.interactionUid);
-    assertOpen(flow, clock());
+    const now = clock();
+    const resumed = flow.state === 'verified' && now < flow.expiresAt;
+    if (!resumed) assertOpen(flow, now);
     const status = await limits.status(flow.idKey ?? keys.id(''), keys.ip(input.ip ?? 'unknown'), netKeyOf(input));
     const base = { interactionUid: flow.interactionUid, clientId: flow.clientId ?? undefined, citizenId: flow.citizenId, ...who(input) };
     if (status.lock) await refuseLocked(status.lock, { ...base, details: { captureId: flow.id } }, 'submit');
+    if (resumed) {
+      await audit({ ...base, type: 'capture.resumed', outcome: 'info', details: { captureId: flow.id, acr: flow.acr } });
+      return { flow, minFrames: 0, verified: { status: 'verified', feedback: [], attemptsLeft: 0, flow } };
+    }
     return { flow, minFrames: frameLimits(flow).minFrames };
   }
 

@@ -139,6 +139,12 @@ function liveCapture(socket: StreamSocket, ctx: StreamContext, deps: StreamDeps,
     try {
       ctx.verifyCsrf(token);
       const opened = await capture.open({ interactionUid: ctx.interactionUid, captureId: ctx.captureId, ip: ctx.ip, userAgent: ctx.userAgent });
+      if (opened.verified) {
+        // Decided before (its verdict was lost): the same verdict again, no frames.
+        if (phase !== 'opening') return;
+        phase = 'checking';
+        return void answer(opened.verified);
+      }
       actions = opened.flow.actions;
       minFrames = opened.minFrames;
     } catch (err) {
@@ -273,6 +279,11 @@ function liveCapture(socket: StreamSocket, ctx: StreamContext, deps: StreamDeps,
     } catch (err) {
       return refuse(err);
     }
+    return answer(result);
+  }
+
+  /** The verdict (a verified one finishes the sign-in first), then the socket closes. */
+  async function answer(result: SubmitResult) {
     let redirectTo: string | undefined;
     try {
       redirectTo = result.status === 'verified' ? await ctx.onVerified(result) : undefined;

@@ -58,6 +58,24 @@ describeWithData('streamed capture', () => {
     expect(run.verdict).toMatchObject({ status: 'rejected', feedback: [{ code: 'not_verified' }] });
   }, 90_000);
 
+  it('answers a stream started again after a verified decision with that verdict (the first never reached the page), and the sign-in finishes', async () => {
+    const s = await startSignIn(agency);
+    const first = await verifyFace(s, nationalId, undefined, { retries: 1 });
+    expect(first.run.verdict).toMatchObject({ status: 'verified', redirectTo: expect.any(String) });
+    const decided = () => gw.database.db('audit_events').where({ type: 'capture.decided', interaction_uid: first.it.uid }).count({ n: '*' });
+    const decidedBefore = await decided();
+    // The page lost that verdict (the connection or the instance went away): "Try again" streams again.
+    const again = (await first.stream(scripted([]))).run;
+    expect(again.error).toBeUndefined();
+    expect(again.messages.map((m) => m.type)).toEqual(['verdict']);
+    expect(again.verdict).toMatchObject({ status: 'verified', redirectTo: first.run.verdict!.redirectTo });
+    const resumed = await gw.database.db('audit_events').where({ type: 'capture.resumed' }).orderBy('id', 'desc').first();
+    expect(JSON.parse(resumed.details)).toMatchObject({ captureId: first.captureId });
+    expect(await decided()).toEqual(decidedBefore); // the same decision, not a new one
+    const back = await consentAndReturn(s, again.verdict!.redirectTo!);
+    expect(back.location).toContain('code=');
+  }, 120_000);
+
   it('refuses a turn shown before its prompt: knowing the actions in advance gains nothing', async () => {
     const s = await startSignIn(agency);
     const cam = await liveCamera();
