@@ -250,7 +250,11 @@ backend gateways
   balance roundrobin
   option httpchk GET /readyz
   http-check expect status 200
-  default-server inter 1s fall 2 rise 2 on-marked-down shutdown-sessions
+  # Not ready (a dependency's blip, a slow check under load) takes an instance out of the rotation
+  # for new requests only: what it is serving (a capture stream, its decision) runs to its end. A
+  # dead instance's connections end by themselves.
+  timeout check 3s
+  default-server inter 1s fall 2 rise 2
 ${ports.map((p, i) => `  server g${i + 1} 127.0.0.1:${p} check`).join('\n')}
 listen stats
   bind 127.0.0.1:${o.statsPort}

@@ -215,17 +215,27 @@ export function createCaptureService(deps: CaptureDeps) {
    */
   async function open(input: { interactionUid: string; captureId: string } & Requester): Promise<{ flow: CaptureFlow; minFrames: number; verified?: SubmitResult }> {
     const flow = await loadFlow(db, input.captureId, input.interactionUid);
-    const now = clock();
-    const resumed = flow.state === 'verified' && now < flow.expiresAt;
-    if (!resumed) assertOpen(flow, now);
+    const resumable = isResumable(flow);
+    if (!resumable) assertOpen(flow, clock());
     const status = await limits.status(flow.idKey ?? keys.id(''), keys.ip(input.ip ?? 'unknown'), netKeyOf(input));
     const base = { interactionUid: flow.interactionUid, clientId: flow.clientId ?? undefined, citizenId: flow.citizenId, ...who(input) };
     if (status.lock) await refuseLocked(status.lock, { ...base, details: { captureId: flow.id } }, 'submit');
-    if (resumed) {
-      await audit({ ...base, type: 'capture.resumed', outcome: 'info', details: { captureId: flow.id, acr: flow.acr } });
-      return { flow, minFrames: 0, verified: { status: 'verified', feedback: [], attemptsLeft: 0, flow } };
-    }
+    if (resumable) return { flow, minFrames: 0, verified: await resume(flow, input) };
     return { flow, minFrames: frameLimits(flow).minFrames };
+  }
+
+  /** Verified and not past its expiry: a new stream is answered that verdict (open, submit). */
+  function isResumable(flow: CaptureFlow): boolean {
+    return flow.state === 'verified' && clock() < flow.expiresAt;
+  }
+
+  /** The verdict already decided, again (audited; nothing is decided or counted). */
+  async function resume(flow: CaptureFlow, input: Requester): Promise<SubmitResult> {
+    await audit({
+      interactionUid: flow.interactionUid, clientId: flow.clientId ?? undefined, citizenId: flow.citizenId, ...who(input),
+      type: 'capture.resumed', outcome: 'info', details: { captureId: flow.id, acr: flow.acr },
+    });
+    return { status: 'verified', feedback: [], attemptsLeft: 0, flow };
   }
 
   /**
@@ -236,6 +246,9 @@ export function createCaptureService(deps: CaptureDeps) {
   async function submit(input: SubmitInput): Promise<SubmitResult> {
     const began = performance.now();
     const loaded = await loadFlow(db, input.captureId, input.interactionUid);
+    // A stream opened again after its first lost the socket, while the first's decision was still
+    // running (on another instance): that decision made, the verdict is its.
+    if (input.arrivals && isResumable(loaded)) return resume(loaded, input);
     assertOpen(loaded, clock());
     const { minFrames } = frameLimits(loaded);
     const maxFrames = input.arrivals ? config.capture.stream.maxFrames : frameLimits(loaded).maxFrames;

@@ -239,6 +239,23 @@ describeWithData('attempt limits and replay defence (capture service)', () => {
     expect(errorCode(reused)).toBe('capture_closed');
   });
 
+  it('answers a streamed submission to a capture verified meanwhile with that verdict, deciding nothing again', async () => {
+    // Its first stream lost the socket (the balancer took the instance out) while its decision ran
+    // on; the page's new stream reached another instance before that decision was in.
+    await database.db('risk_limits').del();
+    const interactionUid = randomUUID();
+    const ok = await service.start({ interactionUid, clientId: null, nationalId: CITIZEN, acr: acrOf('substantial'), ip: '192.0.2.62' });
+    expect((await service.submit({ interactionUid, captureId: ok.captureId, frames: await liveFrames(ok.actions), ip: '192.0.2.62' })).status).toBe('verified');
+    const count = (type: string) => database.db('audit_events').where({ type, interaction_uid: interactionUid }).count({ n: '*' });
+    const decided = await count('capture.decided');
+    const frames = await liveFrames(ok.actions);
+    const arrivals = frames.map((_, i) => Date.now() + i * 150);
+    const again = await service.submit({ interactionUid, captureId: ok.captureId, frames, arrivals, ip: '192.0.2.62' });
+    expect(again).toMatchObject({ status: 'verified', feedback: [], attemptsLeft: 0 });
+    expect(await count('capture.decided')).toEqual(decided);
+    expect(await count('capture.resumed')).toEqual([{ n: 1 }]);
+  });
+
   it('asks for the challenge before verifying frames edited in Photoshop, and saves the actions in the flow', async () => {
     const interactionUid = randomUUID();
     const started = await service.start({ interactionUid, clientId: null, nationalId: CITIZEN, acr: acrOf('substantial'), ip: '192.0.2.70' });
