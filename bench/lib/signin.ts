@@ -196,6 +196,8 @@ export async function facegateCode(agency: Agency, nationalId: string, frames: r
         if (decided.status !== 200) throw new StepError('consent', `${decided.status} ${decided.body.slice(0, 200)}`, decided.status >= 500);
         return r.browser.follow((decided.json as { redirectTo: string }).redirectTo, r.issuer);
       });
+      // An outage on the way back (the resumed authorization answered 503) is retryable, not a wrong answer.
+      if (back.status >= 500) throw new StepError('consent + redirects', `${back.status} at ${new URL(back.url).pathname.split('/')[1]}`, true);
       return { ...codeFrom(back.location, agency, r), stream: cam.stats(), streams };
     }
     // A close without a verdict or an error is a network failure (docs/capture-api.md): the
