@@ -120,6 +120,9 @@ export function createCaptureService(deps: CaptureDeps) {
   const failureCounts = (idFailures: number, ipFailures: number) => ({ idFailures, ipFailures, pastNetworkLimit: idFailures >= config.risk.lockout.maxFailures });
   const deviceSince = () => clock() - config.risk.deviceMemoryDays * 86_400_000;
   const who = (r: Requester): Pick<AuditEvent, 'ip' | 'userAgent'> => ({ ip: r.ip, userAgent: r.userAgent?.slice(0, 512) });
+  /** The audit fields of an event about this flow, asked for by this requester. */
+  const aboutFlow = (flow: CaptureFlow, r: Requester) =>
+    ({ interactionUid: flow.interactionUid, clientId: flow.clientId ?? undefined, citizenId: flow.citizenId, ...who(r) });
 
   async function refuseLocked(lock: Lock, e: Omit<AuditEvent, 'type' | 'outcome' | 'code'>, stage: 'start' | 'submit'): Promise<never> {
     await audit({ ...e, type: 'capture.refused', outcome: 'failure', code: lock.scope === 'ip' ? 'rate_limited' : 'locked', details: { ...e.details, stage, lock: { scope: lock.scope, reason: lock.reason, retryAt: new Date(lock.retryAt).toISOString() } } });
@@ -213,12 +216,14 @@ export function createCaptureService(deps: CaptureDeps) {
    * (the connection or the instance went away after the decision, or finishing the sign-in met an
    * outage), and the citizen's "Try again" finishes the same sign-in rather than a dead end.
    */
-  async function open(input: { interactionUid: string; captureId: string } & Requester): Promise<{ flow: CaptureFlow; minFrames: number; verified?: SubmitResult }> {
+  async function open(
+    input: { interactionUid: string; captureId: string } & Requester,
+  ): Promise<{ flow: CaptureFlow; minFrames: number; verified?: SubmitResult }> {
     const flow = await loadFlow(db, input.captureId, input.interactionUid);
     const resumable = isResumable(flow);
     if (!resumable) assertOpen(flow, clock());
     const status = await limits.status(flow.idKey ?? keys.id(''), keys.ip(input.ip ?? 'unknown'), netKeyOf(input));
-    const base = { interactionUid: flow.interactionUid, clientId: flow.clientId ?? undefined, citizenId: flow.citizenId, ...who(input) };
+    const base = aboutFlow(flow, input);
     if (status.lock) await refuseLocked(status.lock, { ...base, details: { captureId: flow.id } }, 'submit');
     if (resumable) return { flow, minFrames: 0, verified: await resume(flow, input) };
     return { flow, minFrames: frameLimits(flow).minFrames };
@@ -231,10 +236,7 @@ export function createCaptureService(deps: CaptureDeps) {
 
   /** The verdict already decided, again (audited; nothing is decided or counted). */
   async function resume(flow: CaptureFlow, input: Requester): Promise<SubmitResult> {
-    await audit({
-      interactionUid: flow.interactionUid, clientId: flow.clientId ?? undefined, citizenId: flow.citizenId, ...who(input),
-      type: 'capture.resumed', outcome: 'info', details: { captureId: flow.id, acr: flow.acr },
-    });
+    await audit({ ...aboutFlow(flow, input), type: 'capture.resumed', outcome: 'info', details: { captureId: flow.id, acr: flow.acr } });
     return { status: 'verified', feedback: [], attemptsLeft: 0, flow };
   }
 
@@ -254,7 +256,7 @@ export function createCaptureService(deps: CaptureDeps) {
     const maxFrames = input.arrivals ? config.capture.stream.maxFrames : frameLimits(loaded).maxFrames;
     if (input.frames.length > maxFrames) throw new AppError('too_many_frames', undefined, { maxFrames });
     if (input.frames.length < minFrames) throw new AppError('too_few_frames', undefined, { minFrames });
-    const base = { interactionUid: loaded.interactionUid, clientId: loaded.clientId ?? undefined, citizenId: loaded.citizenId, ...who(input) };
+    const base = aboutFlow(loaded, input);
     // A flow from before the risk migration has no key: it is counted under the empty ID's.
     const idKey = loaded.idKey ?? keys.id('');
     const ipKey = keys.ip(input.ip ?? 'unknown');
@@ -390,8 +392,7 @@ export function createCaptureService(deps: CaptureDeps) {
     const flow = await claimFlow(db, loaded, clock());
     await saveFlow(db, flow, applyEvent(flow, { type: 'retry' }, clock(), flowLimits), { abandoned: true });
     await audit({
-      interactionUid: flow.interactionUid, clientId: flow.clientId ?? undefined, citizenId: flow.citizenId, ...who(input),
-      type: 'capture.abandoned', outcome: 'failure', details: { captureId: flow.id, prompted: input.prompted },
+      ...aboutFlow(flow, input), type: 'capture.abandoned', outcome: 'failure', details: { captureId: flow.id, prompted: input.prompted },
     });
   }
 

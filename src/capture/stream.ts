@@ -136,21 +136,21 @@ function liveCapture(socket: StreamSocket, ctx: StreamContext, deps: StreamDeps,
   async function start(token: unknown) {
     startTimeout.cancel();
     phase = 'opening';
+    let opened: Awaited<ReturnType<CaptureService['open']>>;
     try {
       ctx.verifyCsrf(token);
-      const opened = await capture.open({ interactionUid: ctx.interactionUid, captureId: ctx.captureId, ip: ctx.ip, userAgent: ctx.userAgent });
-      if (opened.verified) {
-        // Decided before (its verdict was lost): the same verdict again, no frames.
-        if (phase !== 'opening') return;
-        phase = 'checking';
-        return void answer(opened.verified);
-      }
-      actions = opened.flow.actions;
-      minFrames = opened.minFrames;
+      opened = await capture.open({ interactionUid: ctx.interactionUid, captureId: ctx.captureId, ip: ctx.ip, userAgent: ctx.userAgent });
     } catch (err) {
       return refuse(err);
     }
     if (phase !== 'opening') return;
+    if (opened.verified) {
+      // Decided before (its verdict was lost): the same verdict again, no frames.
+      phase = 'checking';
+      return void answer(opened.verified);
+    }
+    actions = opened.flow.actions;
+    minFrames = opened.minFrames;
     phase = 'neutral';
     neutralSince = clock();
     send({ type: 'ready', steps: actions.length, maxFrames: s.maxFrames, minIntervalMs: s.minIntervalMs, maxFrameBytes: s.maxFrameBytes, deadlineMs: s.deadlineMs });
